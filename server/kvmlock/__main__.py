@@ -1,0 +1,3 @@
+from kvmlock.cli import main
+
+raise SystemExit(main())
