@@ -1,0 +1,273 @@
+"""Index of the function definitions in a document, including those hidden by ERROR nodes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from tree_sitter import Node, Parser, Point, Query, QueryCursor, Range
+
+from kvmlock.syntax.document import c_language, new_parser
+from kvmlock.syntax.rewrite import Annotation
+from kvmlock.syntax.words import read_query
+
+if TYPE_CHECKING:
+    from kvmlock.syntax.document import SourceDocument
+
+# Kernel style puts a definition's braces at column 0; the closing line ends a chunk.
+_CLOSE_AT_COL0 = re.compile(rb"^\}[^\n]*(?:\n|\Z)", re.M)
+_OPEN_AT_COL0 = re.compile(rb"^\{", re.M)
+# Nodes that may hold definitions at file scope.
+_CONTAINERS = frozenset(
+    {
+        "translation_unit",
+        "preproc_if",
+        "preproc_ifdef",
+        "preproc_else",
+        "preproc_elif",
+        "preproc_elifdef",
+        "linkage_specification",
+        "declaration_list",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    type_text: str
+    name: str
+
+
+@dataclass(slots=True)
+class FunctionInfo:
+    name: str
+    node: Node
+    body: Node
+    start_byte: int
+    end_byte: int
+    parameters: list[Parameter] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)
+    is_static: bool = False
+    # True when recovered by re-parsing a region the whole-file parse turned into ERROR.
+    recovered: bool = False
+
+
+@lru_cache(maxsize=1)
+def _function_query() -> Query:
+    return Query(c_language(), read_query("functions.scm"))
+
+
+def index_functions(doc: SourceDocument) -> list[FunctionInfo]:
+    found: dict[tuple[int, int], FunctionInfo] = {}
+    for node in _definitions(doc.tree.root_node):
+        if _acceptable(node):
+            _add(found, doc, node, recovered=False)
+    for start, end in _error_regions(doc, list(found.values())):
+        for node in _reparse_region(doc, start, end):
+            _add(found, doc, node, recovered=True)
+    return _without_overlaps(sorted(found.values(), key=lambda f: f.start_byte))
+
+
+def _definitions(root: Node) -> list[Node]:
+    captures = QueryCursor(_function_query()).captures(root)
+    return captures.get("function", [])
+
+
+def _acceptable(node: Node) -> bool:
+    """Outermost definitions only, and none that the parser invented inside an ERROR."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "function_definition" or parent.is_error:
+            return False
+        parent = parent.parent
+    body = node.child_by_field_name("body")
+    return body is not None and _declarator_name(node) is not None
+
+
+def _add(found: dict[tuple[int, int], FunctionInfo], doc: SourceDocument, node: Node,
+         recovered: bool) -> None:
+    key = (node.start_byte, node.end_byte)
+    if key in found:
+        return
+    info = _function_info(doc, node, recovered)
+    if info is not None:
+        found[key] = info
+
+
+def _without_overlaps(functions: list[FunctionInfo]) -> list[FunctionInfo]:
+    """Drop a definition nested in or overlapping an earlier, larger one."""
+    kept: list[FunctionInfo] = []
+    for info in functions:
+        if kept and info.start_byte < kept[-1].end_byte:
+            prev = kept[-1]
+            # Prefer the cleanly parsed one; otherwise the wider one.
+            if prev.recovered and not info.recovered:
+                kept[-1] = info
+            continue
+        kept.append(info)
+    return kept
+
+
+def _error_regions(doc: SourceDocument, functions: list[FunctionInfo]) -> list[tuple[int, int]]:
+    """Byte ranges of ERROR nodes at file scope, widened back to the previous item's end."""
+    regions: list[tuple[int, int]] = []
+    stack = [doc.tree.root_node]
+    while stack:
+        node = stack.pop()
+        for child in node.children:
+            if child.is_error:
+                prev = child.prev_sibling
+                start = prev.end_byte if prev is not None else node.start_byte
+                regions.append((start, child.end_byte))
+            elif child.type in _CONTAINERS or (child.has_error and child.type == "declaration"):
+                stack.append(child)
+            elif child.type == "function_definition" and child.has_error:
+                # A definition that swallowed its neighbours: recover inside it as well.
+                body = child.child_by_field_name("body")
+                if body is not None and _CLOSE_AT_COL0.search(doc.text, child.start_byte,
+                                                              body.end_byte - 1):
+                    regions.append((child.start_byte, child.end_byte))
+    return sorted(regions)
+
+
+def _reparse_region(doc: SourceDocument, start: int, end: int) -> list[Node]:
+    """Parse the region one kernel-style definition at a time, keeping absolute positions."""
+    text = doc.text
+    parser = new_parser()
+    nodes: list[Node] = []
+    chunk_start = start
+    for m in _CLOSE_AT_COL0.finditer(text, start, end):
+        chunk_end = m.end()
+        if not _OPEN_AT_COL0.search(text, chunk_start, m.start()):
+            continue
+        nodes.extend(_parse_chunk(doc, parser, chunk_start, chunk_end))
+        chunk_start = chunk_end
+    return nodes
+
+
+def _parse_chunk(doc: SourceDocument, parser: Parser, start: int, end: int) -> list[Node]:
+    # Whatever precedes the definition in the chunk (a broken declaration, stray tokens)
+    # can take the head with it; retry from the line after the last `;`, `}` or blank line.
+    attempts = [start]
+    head = _head_start(doc.text, start, end)
+    if head > start:
+        attempts.append(head)
+    for attempt in attempts:
+        parser.included_ranges = [_range(doc, attempt, end)]
+        tree = parser.parse(doc.text)
+        nodes = [n for n in _definitions(tree.root_node) if _acceptable(n) and not n.has_error]
+        if nodes:
+            return nodes
+    return []
+
+
+def _head_start(text: bytes, start: int, end: int) -> int:
+    brace = _OPEN_AT_COL0.search(text, start, end)
+    if brace is None:
+        return start
+    pos = brace.start()
+    # Walk back over the head's lines until a line that ends a previous item.
+    line_end = text.rfind(b"\n", start, pos)
+    while line_end > start:
+        line_begin = text.rfind(b"\n", start, line_end) + 1
+        line = text[max(line_begin, start) : line_end].rstrip()
+        if not line or line.endswith((b";", b"}", b"*/")) or line.lstrip().startswith(b"#"):
+            return line_end + 1
+        line_end = line_begin - 1
+    return start
+
+
+def _range(doc: SourceDocument, start: int, end: int) -> Range:
+    sl, sc = doc.line_col(start)
+    el, ec = doc.line_col(end)
+    return Range(Point(sl - 1, sc - 1), Point(el - 1, ec - 1), start, end)
+
+
+def _function_info(doc: SourceDocument, node: Node, recovered: bool) -> FunctionInfo | None:
+    body = node.child_by_field_name("body")
+    declarator = _function_declarator(node)
+    name_node = _declarator_name(node)
+    if body is None or declarator is None or name_node is None:
+        return None
+    head_end = body.start_byte
+    annotations = [
+        a for a in doc.annotations if node.start_byte <= a.start_byte < head_end
+    ]
+    is_static = any(
+        c.type == "storage_class_specifier" and doc.text[c.start_byte : c.end_byte] == b"static"
+        for c in node.children
+    )
+    return FunctionInfo(
+        name=doc.original(name_node),
+        node=node,
+        body=body,
+        start_byte=node.start_byte,
+        end_byte=node.end_byte,
+        parameters=_parameters(doc, declarator),
+        annotations=annotations,
+        is_static=is_static,
+        recovered=recovered,
+    )
+
+
+def _function_declarator(node: Node) -> Node | None:
+    decl = node.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        inner = decl.child_by_field_name("declarator")
+        if inner is None:
+            inner = next((c for c in decl.named_children if c.type.endswith("declarator")), None)
+        decl = inner
+    return decl
+
+
+def _declarator_name(node: Node) -> Node | None:
+    decl = _function_declarator(node)
+    if decl is None:
+        return None
+    inner = decl.child_by_field_name("declarator")
+    while inner is not None and inner.type not in ("identifier", "field_identifier"):
+        nxt = inner.child_by_field_name("declarator")
+        if nxt is None:
+            nxt = next((c for c in inner.named_children if c.type == "identifier"), None)
+        inner = nxt
+    return inner
+
+
+def _parameters(doc: SourceDocument, declarator: Node) -> list[Parameter]:
+    params = declarator.child_by_field_name("parameters")
+    if params is None:
+        return []
+    result: list[Parameter] = []
+    for p in params.named_children:
+        if p.type == "variadic_parameter":
+            result.append(Parameter("...", ""))
+            continue
+        if p.type != "parameter_declaration":
+            continue
+        name_node = _parameter_name(p)
+        text = doc.text
+        if name_node is None:
+            type_text = text[p.start_byte : p.end_byte]
+            name = ""
+        else:
+            type_text = text[p.start_byte : name_node.start_byte] + text[
+                name_node.end_byte : p.end_byte
+            ]
+            name = doc.original(name_node)
+        type_str = " ".join(type_text.decode("utf-8", "replace").split())
+        if type_str == "void" and not name:
+            continue
+        result.append(Parameter(type_str, name))
+    return result
+
+
+def _parameter_name(param: Node) -> Node | None:
+    decl = param.child_by_field_name("declarator")
+    while decl is not None and decl.type != "identifier":
+        inner = decl.child_by_field_name("declarator")
+        if inner is None:
+            inner = next((c for c in decl.named_children if c.type == "identifier"), None)
+        decl = inner
+    return decl
