@@ -1,0 +1,210 @@
+"""Analysis entry points: a document (or one function of it) and a rule base in, findings out.
+
+`analyse_function` depends only on the function's own text and the file-wide context, so the
+language server can cache its result per function and re-run it only for functions an edit
+touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kvmlock.analysis.checks import registry
+from kvmlock.analysis.event_checks import EventChecks, FunctionFacts
+from kvmlock.analysis.findings import Finding, Span
+from kvmlock.analysis.lockapi import LockApi, lock_api
+from kvmlock.analysis.lockexpr import Scope
+from kvmlock.analysis.state import Held, Origin, State
+from kvmlock.analysis.walker import FunctionWalker, GiveUp
+from kvmlock.rules.classes import canonical, join_field, struct_root, tables
+from kvmlock.rules.model import RuleBase
+from kvmlock.syntax.document import SourceDocument
+from kvmlock.syntax.functions import FunctionInfo
+
+_ARCH = re.compile(r"(?:^|/)arch/([A-Za-z0-9_]+)/")
+_SUPPRESS = re.compile(rb"kvmlock:\s*ignore\[([a-z0-9_,\s-]+)\]")
+_TEXT_LOCK = re.compile(r"^&?\(?\s*([A-Za-z_]\w*)((?:\s*(?:->|\.)\s*\w+)*)\s*\)?$")
+_SPINNING_TYPES = ("spinlock", "rwlock", "raw_spinlock")
+NOTIFIER_STRUCTS = ("mmu_notifier_ops",)
+
+
+@dataclass
+class FileContext:
+    """What every function of one file shares."""
+
+    path: str
+    rules: RuleBase
+    api: LockApi
+    arch: str | None
+    notifier_callbacks: frozenset[str]
+    enabled: frozenset[str] = field(default_factory=lambda: frozenset(registry()))
+
+
+def file_arch(path: str) -> str | None:
+    match = _ARCH.search(path.replace("\\", "/"))
+    return match[1] if match else None
+
+
+def file_context(
+    doc: SourceDocument, rules: RuleBase, enabled: frozenset[str] | None = None
+) -> FileContext:
+    from kvmlock.syntax.initialisers import ops_members
+
+    members = ops_members(doc, NOTIFIER_STRUCTS)
+    callbacks = frozenset().union(*members.values()) if members else frozenset()
+    return FileContext(
+        path=doc.path,
+        rules=rules,
+        api=lock_api(),
+        arch=file_arch(doc.path),
+        notifier_callbacks=callbacks,
+        enabled=enabled if enabled is not None else frozenset(registry()),
+    )
+
+
+def analyse_document(
+    doc: SourceDocument, rules: RuleBase, enabled: frozenset[str] | None = None
+) -> list[Finding]:
+    ctx = file_context(doc, rules, enabled)
+    findings: list[Finding] = []
+    for function in doc.functions:
+        findings.extend(analyse_function(doc, function, ctx))
+    return sorted(unsuppressed(doc.source, findings), key=Finding.sort_key)
+
+
+def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) -> list[Finding]:
+    facts = FunctionFacts(
+        name=fn.name,
+        path=ctx.path,
+        arch=ctx.arch,
+        is_mmu_notifier=fn.name in ctx.notifier_callbacks,
+        acquires=frozenset(),
+        rule_document=ctx.rules.source,
+    )
+    sink = EventChecks(
+        rules=ctx.rules,
+        api=ctx.api,
+        facts=facts,
+        source=doc.source,
+        line_col=doc.line_col,
+        enabled=ctx.enabled,
+    )
+    walker = FunctionWalker(
+        text=doc.text,
+        source=doc.source,
+        api=ctx.api,
+        sink=sink,
+        line_of=lambda byte: doc.line_col(byte)[0],
+        lock_kind_hint=lambda cls: kind_hint(ctx.rules, cls),
+    )
+    parameters = _parameters(fn)
+    for param in parameters:
+        walker.scope.declare(param)
+    entry, acquires = _entry_state(doc, fn, walker.scope, ctx.rules)
+    facts.acquires = acquires
+    try:
+        walker.run(parameters, fn.body, entry)
+    except (GiveUp, RecursionError) as exc:
+        return [_gave_up(doc, fn, ctx, str(exc) or "nesting too deep")]
+    sink.finish()
+    return sink.findings
+
+
+def kind_hint(rules: RuleBase, cls: str) -> str:
+    """A lock's kind from its locking.rst :Type:, for locks held on entry."""
+    info = rules.lock_info(cls)
+    type_text = info.type.lower() if info is not None else ""
+    if "raw_spinlock" in type_text:
+        return "raw_spinlock"
+    if "spinlock" in type_text:
+        return "spinlock"
+    if "rwlock" in type_text:
+        return "rwlock_write"
+    if "mutex" in type_text:
+        return "mutex"
+    if "srcu" in type_text:
+        return "srcu"
+    return ""
+
+
+def unsuppressed(source: bytes, findings: list[Finding]) -> list[Finding]:
+    """Drop findings on lines carrying `// kvmlock: ignore[rule-id]`."""
+    if b"kvmlock:" not in source:
+        return findings
+    lines = source.split(b"\n")
+    kept = []
+    for finding in findings:
+        line = lines[finding.span.line - 1] if finding.span.line <= len(lines) else b""
+        match = _SUPPRESS.search(line)
+        ids = {part.strip() for part in match[1].decode().split(",")} if match else set()
+        if finding.rule not in ids and "all" not in ids:
+            kept.append(finding)
+    return kept
+
+
+def _parameters(fn: FunctionInfo) -> list:
+    declarator = fn.node.child_by_field_name("declarator")
+    while declarator is not None and declarator.type != "function_declarator":
+        declarator = declarator.child_by_field_name("declarator")
+    if declarator is None:
+        return []
+    params = declarator.child_by_field_name("parameters")
+    if params is None:
+        return []
+    return [p for p in params.named_children if p.type == "parameter_declaration"]
+
+
+def _entry_state(
+    doc: SourceDocument, fn: FunctionInfo, scope: Scope, rules: RuleBase
+) -> tuple[State, frozenset[str]]:
+    """Locks held on entry from __must_hold()/__releases(); classes named by __acquires()."""
+    state = State.empty()
+    acquires: set[str] = set()
+    for note in fn.annotations:
+        cls = resolve_text(note.argument, scope)
+        if cls is None:
+            continue
+        kind = note.kind.lstrip("_")
+        if kind in ("acquires", "cond_acquires"):
+            acquires.add(cls)
+        elif kind in ("must_hold", "releases"):
+            line = doc.line_col(note.start_byte)[0]
+            state = state.holding(
+                Held(
+                    cls=cls,
+                    instance=cls,
+                    kind=kind_hint(rules, cls),
+                    line=line,
+                    byte=note.start_byte,
+                    must=True,
+                    origin=Origin.ENTRY,
+                )
+            )
+    return state, frozenset(acquires)
+
+
+def resolve_text(text: str, scope: Scope) -> str | None:
+    """Lock class of an annotation argument such as `&kvm->lock` or `kvm->slots_lock`."""
+    match = _TEXT_LOCK.match(text.strip())
+    if not match:
+        return None
+    base, rest = match[1], re.sub(r"\s+", "", match[2])
+    fields = re.findall(r"(?:->|\.)(\w+)", rest)
+    struct = scope.types.get(base) or tables().conventional_variables.get(base)
+    path = struct_root(struct) if struct else base
+    for name in fields:
+        path = join_field(path, name)
+    return canonical(path)
+
+
+def _gave_up(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext, why: str) -> Finding:
+    line, col = doc.line_col(fn.start_byte)
+    return Finding(
+        path=ctx.path,
+        span=Span(fn.start_byte, fn.start_byte, line, col, line, col),
+        rule="analysis-skipped",
+        severity="info",
+        message=f"{fn.name}(): not analysed ({why}); the rest of the file was checked",
+        function=fn.name,
+    )

@@ -1,0 +1,272 @@
+"""The checks: what each lock event means against the rule base.
+
+The walker calls these with the held-lock state at the event. A finding about a lock held on
+every path gets the check's severity; one about a lock held on some paths only is reported one
+step softer, so a maintainer is never shouted at for a path the code may not take.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from kvmlock.analysis.checks import Check, lower, registry
+from kvmlock.analysis.findings import Finding, Related, Span
+from kvmlock.analysis.lockapi import LockApi
+from kvmlock.analysis.lockexpr import LockRef
+from kvmlock.analysis.state import Held, Origin, State
+from kvmlock.rules.model import SRCU_CLASS, Citation, OrderRule, Rule, RuleBase
+
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class FunctionFacts:
+    """What the engine knows about the function being analysed."""
+
+    name: str
+    path: str
+    arch: str | None
+    is_mmu_notifier: bool
+    acquires: frozenset[str]  # classes named in __acquires(): returning with them held is the point
+    rule_document: str  # where locking.rst lives, for related locations
+
+
+@dataclass
+class _Return:
+    node: Node
+    kind: str
+    held: dict[str, Held]
+
+
+@dataclass
+class EventChecks:
+    rules: RuleBase
+    api: LockApi
+    facts: FunctionFacts
+    source: bytes
+    line_col: object  # callable byte → (line, col)
+    enabled: frozenset[str]
+    findings: list[Finding] = field(default_factory=list)
+    returns: list[_Return] = field(default_factory=list)
+    _seen: set[tuple[str, int, str]] = field(default_factory=set)
+
+    def reset(self) -> None:
+        self.findings.clear()
+        self.returns.clear()
+        self._seen.clear()
+
+    # --- events -------------------------------------------------------------------------
+
+    def acquire(self, state: State, ref: LockRef, kind: str, node: Node, nested: bool) -> None:
+        arch = self.facts.arch
+        what = self._call_text(node)
+        self._double_lock(state, ref, kind, node, nested, what)
+        for held in state.held.values():
+            if held.cls == ref.cls:
+                continue
+            chain = self.rules.order_chain(ref.cls, held.cls, arch)
+            if chain:
+                self._emit(
+                    "lock-order", node, held.must, chain[0],
+                    f"{what} while holding {held.cls} (line {held.line})"
+                    + _chain_words(chain),
+                    outer=held,
+                )
+            if held.cls == SRCU_CLASS and ref.cls != SRCU_CLASS:
+                rule = self.rules.srcu_forbidden(ref.cls, arch)
+                if rule is not None:
+                    self._emit(
+                        "srcu-order", node, held.must, rule,
+                        f"{what} inside the {SRCU_CLASS} read-side section (line {held.line})",
+                        outer=held,
+                    )
+            leaf = self.rules.leaf_rule(held.cls, arch)
+            if leaf is not None and ref.cls in self.rules.documented_locks():
+                self._emit(
+                    "leaf-lock", node, held.must, leaf,
+                    f"{what} inside {held.cls} (line {held.line}), which is a leaf lock",
+                    outer=held,
+                )
+            if self.api.kind(kind).sleeps and self.api.kind(held.kind).spins:
+                self._emit(
+                    "sleep-in-atomic", node, held.must, self._lock_type_rule(held.cls),
+                    f"{what} may sleep while holding {held.kind.replace('_', ' ')} "
+                    f"{held.cls} (line {held.line})",
+                    outer=held,
+                )
+        for rule in self.rules.required_outers(ref.cls, arch):
+            if not state.may_hold(rule.outer):
+                self._emit(
+                    "requires-outer", node, True, rule,
+                    f"{what} without holding {rule.outer}",
+                )
+        if self.facts.is_mmu_notifier:
+            rule = self.rules.mmu_notifier_forbidden(ref.cls, arch)
+            if rule is not None:
+                self._emit(
+                    "mmu-notifier", node, True, rule,
+                    f"{what} in MMU notifier callback {self.facts.name}()",
+                )
+
+    def sync(self, state: State, ref: LockRef, node: Node) -> None:
+        what = self._call_text(node)
+        arch = self.facts.arch
+        for held in state.held.values():
+            if held.cls == ref.cls:
+                self._emit(
+                    "sync-srcu", node, held.must, None,
+                    f"{what} inside a {ref.cls} read-side section (line {held.line}): "
+                    "it waits for that very section to end",
+                    outer=held,
+                )
+                continue
+            if ref.cls == SRCU_CLASS:
+                rule = self.rules.sync_srcu_forbidden(held.cls, arch)
+                if rule is not None:
+                    self._emit(
+                        "sync-srcu", node, held.must, rule,
+                        f"{what} while holding {held.cls} (line {held.line}), which is taken "
+                        f"inside {SRCU_CLASS} read-side sections",
+                        outer=held,
+                    )
+            if self.api.kind(held.kind).spins:
+                self._emit(
+                    "sleep-in-atomic", node, held.must, self._lock_type_rule(held.cls),
+                    f"{what} sleeps while holding {held.kind.replace('_', ' ')} {held.cls} "
+                    f"(line {held.line})",
+                    outer=held,
+                )
+
+    def release(self, state: State, ref: LockRef, node: Node) -> None:
+        if state.find(ref.cls, ref.instance) is not None:
+            return
+        if ref.cls in state.released:
+            self._emit(
+                "unlock-unheld", node, True, None,
+                f"{self._call_text(node)} but {ref.cls} is not held on any path here "
+                "(it was already released)",
+            )
+
+    def returned(self, state: State, node: Node, kind: str) -> None:
+        self.returns.append(_Return(node=node, kind=kind, held=dict(state.held)))
+
+    # --- per-function conclusions ---------------------------------------------------------
+
+    def finish(self) -> None:
+        """lock-leak, following smatch: quiet unless a failure return or disagreeing
+        returns of the same kind show the lock was meant to be dropped."""
+        classes: dict[str, Held] = {}
+        for ret in self.returns:
+            for held in ret.held.values():
+                if held.origin is Origin.ACQUIRED and held.cls not in self.facts.acquires:
+                    classes.setdefault(held.cls, held)
+        for cls, first in classes.items():
+            holding = [r for r in self.returns if _holds(r, cls)]
+            if all(r.kind == "lock-helper" for r in holding):
+                continue
+            releasing = [r for r in self.returns if not _holds(r, cls)]
+            for ret in holding:
+                held = next(h for h in ret.held.values() if h.cls == cls)
+                line = self.line_col(ret.node.start_byte)[0]  # type: ignore[operator]
+                if ret.kind == "fail":
+                    reason = "on a failure path"
+                else:
+                    peers = [r for r in releasing if r.kind == ret.kind]
+                    if not peers and held.must:
+                        continue
+                    if not peers:
+                        reason = "on some paths into this return"
+                    else:
+                        other = self.line_col(peers[0].node.start_byte)[0]  # type: ignore[operator]
+                        reason = f"while the return at line {other} releases it"
+                self._emit(
+                    "lock-leak", ret.node, held.must, None,
+                    f"return with {cls} held (taken at line {held.line}) {reason}"
+                    if line != held.line
+                    else f"return with {cls} held {reason}",
+                    outer=first,
+                )
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _double_lock(
+        self, state: State, ref: LockRef, kind: str, node: Node, nested: bool, what: str
+    ) -> None:
+        if nested or self.api.kind(kind).shared:
+            return
+        held = state.held.get(ref.instance)
+        if held is None or not held.must or self.api.kind(held.kind).shared:
+            return
+        self._emit(
+            "double-lock", node, True, None,
+            f"{what} while {ref.instance} is already held (line {held.line})",
+            outer=held,
+        )
+
+    def _lock_type_rule(self, cls: str) -> Rule | None:
+        return self.rules.lock_info(cls)
+
+    def _call_text(self, node: Node) -> str:
+        raw = self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        text = _WS.sub(" ", raw).strip()
+        return text if len(text) <= 72 else text[:69] + "..."
+
+    def _emit(
+        self,
+        check_id: str,
+        node: Node,
+        must: bool,
+        rule: Rule | None,
+        message: str,
+        *,
+        outer: Held | None = None,
+    ) -> None:
+        if check_id not in self.enabled:
+            return
+        key = (check_id, node.start_byte, message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        check: Check = registry()[check_id]
+        severity = check.severity if must else lower(check.severity)
+        if not must:
+            message += " (on some paths)"
+        citation: Citation | None = rule.citation if rule is not None else None
+        if rule is not None and citation is not None:
+            message += f" — {citation.short()}: {rule.statement()}"
+        related: list[Related] = []
+        if outer is not None and outer.byte != node.start_byte:
+            line, col = self.line_col(outer.byte)  # type: ignore[operator]
+            related.append(Related(f"{outer.cls} taken here", self.facts.path, line, col))
+        if citation is not None:
+            related.append(
+                Related(f"rule: {rule.statement()}", citation.document, citation.line)  # type: ignore[union-attr]
+            )
+        start_line, start_col = self.line_col(node.start_byte)  # type: ignore[operator]
+        end_line, end_col = self.line_col(node.end_byte)  # type: ignore[operator]
+        self.findings.append(
+            Finding(
+                path=self.facts.path,
+                span=Span(node.start_byte, node.end_byte, start_line, start_col, end_line, end_col),
+                rule=check_id,
+                severity=severity,
+                message=message,
+                citation=citation,
+                related=tuple(related),
+                function=self.facts.name,
+            )
+        )
+
+
+def _holds(ret: _Return, cls: str) -> bool:
+    return any(h.cls == cls and h.origin is Origin.ACQUIRED for h in ret.held.values())
+
+
+def _chain_words(chain: tuple[OrderRule, ...]) -> str:
+    if len(chain) < 2:
+        return ""
+    steps = " → ".join([chain[0].outer, *(rule.inner for rule in chain)])
+    return f" (order {steps})"

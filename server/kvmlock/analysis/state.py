@@ -1,0 +1,186 @@
+"""The held-lock state the dataflow carries along each path, and how paths merge.
+
+A state maps a lock *instance* (the expression as written, e.g. `vcpu->mutex`) to what is known
+about it; the *class* (`vcpu->mutex`, `kvm->lock`) is what the rules talk about. `must` is true
+when every path reaching the point holds the lock; a lock held on some paths only is kept with
+must=False so that checks can stay quiet (or speak softly) about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+
+
+class Origin(Enum):
+    ACQUIRED = "acquired"  # taken in this function
+    ENTRY = "entry"  # held by the caller (lockdep assert, __must_hold, unlocked first)
+    GUARD = "guard"  # guard()/scoped_guard(): released by the compiler at scope end
+
+
+@dataclass(frozen=True)
+class Held:
+    cls: str
+    instance: str
+    kind: str
+    line: int
+    byte: int
+    must: bool
+    origin: Origin
+    cond: str | None = None  # `if (c) lock(l);`: held exactly when c is true
+    scope: tuple[int, int] | None = None  # guard scope (byte range) it is released at the end of
+    depth: int = 1  # re-acquisitions of the same instance (nested, recursive read side)
+
+    @property
+    def base(self) -> str:
+        """The instance as written, without the loop marker `#<loop>` it may carry."""
+        return self.instance.split("#", 1)[0]
+
+
+@dataclass(frozen=True)
+class State:
+    held: dict[str, Held]
+    released: frozenset[str]  # classes released earlier on some path into here
+    values: dict[str, str]  # variable → "fail" | "ok" | "unknown": simple return-value tracking
+    results: dict[str, tuple[str, str]]  # variable → (instance, "try"|"cond") it tells about
+
+    @staticmethod
+    def empty() -> State:
+        return State(held={}, released=frozenset(), values={}, results={})
+
+    def holding(self, held: Held) -> State:
+        new = dict(self.held)
+        new[held.instance] = held
+        return replace(self, held=new)
+
+    def without(self, instance: str) -> State:
+        new = dict(self.held)
+        lock = new.pop(instance, None)
+        released = self.released | {lock.cls} if lock else self.released
+        return replace(self, held=new, released=released)
+
+    def find(self, cls: str, instance: str) -> Held | None:
+        """The held lock an unlock of `instance` (of class `cls`) refers to."""
+        if instance in self.held:
+            return self.held[instance]
+        same_base = next((h for h in self.held.values() if h.base == instance), None)
+        return same_base or next((h for h in self.held.values() if h.cls == cls), None)
+
+    def must_hold(self, cls: str) -> bool:
+        return any(h.cls == cls and h.must for h in self.held.values())
+
+    def may_hold(self, cls: str) -> bool:
+        return any(h.cls == cls for h in self.held.values())
+
+    def with_value(self, name: str, value: str | None) -> State:
+        values = dict(self.values)
+        results = self.results
+        if name in results:
+            results = {k: v for k, v in results.items() if k != name}
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = value
+        return replace(self, values=values, results=results)
+
+    def with_result(self, name: str, instance: str, how: str) -> State:
+        results = dict(self.results)
+        results[name] = (instance, how)
+        values = {k: v for k, v in self.values.items() if k != name}
+        return replace(self, results=results, values=values)
+
+    def forget_variable(self, name: str) -> State:
+        """`name` was assigned: conditions and instances that mention it no longer hold."""
+        held = dict(self.held)
+        changed = False
+        for key, lock in self.held.items():
+            if lock.cond and _mentions(lock.cond, name):
+                held[key] = replace(lock, cond=None)
+                changed = True
+        values = self.values
+        results = self.results
+        if name in values or name in results:
+            values = {k: v for k, v in values.items() if k != name}
+            results = {k: v for k, v in results.items() if k != name}
+            changed = True
+        return replace(self, held=held, values=values, results=results) if changed else self
+
+    def rename_instances_of(self, name: str, loop: int) -> State:
+        """A loop variable moved on: locks named through it are other instances now."""
+        held: dict[str, Held] = {}
+        for key, lock in self.held.items():
+            if _mentions(lock.base, name):
+                new_key = f"{lock.base}#{loop}"
+                earlier = held.get(new_key)
+                must = lock.must or (earlier is not None and earlier.must)
+                held[new_key] = replace(lock, instance=new_key, must=must)
+            else:
+                held[key] = lock
+        return replace(self, held=held)
+
+    def without_base(self, base: str) -> State:
+        """Release every instance written as `base` (one per element of a lock-all loop)."""
+        keys = [k for k, lock in self.held.items() if lock.base == base]
+        if not keys:
+            return self
+        released = self.released | {self.held[k].cls for k in keys}
+        held = {k: v for k, v in self.held.items() if k not in keys}
+        return replace(self, held=held, released=released)
+
+
+def _mentions(text: str, name: str) -> bool:
+    start = 0
+    while True:
+        index = text.find(name, start)
+        if index < 0:
+            return False
+        before = text[index - 1] if index else " "
+        end = index + len(name)
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        start = index + 1
+
+
+def join(a: State | None, b: State | None) -> State | None:
+    """Merge two paths; None is an unreachable path."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if a is b:
+        return a
+    held: dict[str, Held] = {}
+    for key in a.held.keys() | b.held.keys():
+        x, y = a.held.get(key), b.held.get(key)
+        if x is not None and y is not None:
+            merged = x
+            if x.must != y.must or x.cond != y.cond or (y.line < x.line):
+                merged = replace(
+                    x if x.line <= y.line else y,
+                    must=x.must and y.must,
+                    cond=x.cond if x.cond == y.cond else None,
+                )
+            held[key] = merged
+        else:
+            lock = x or y
+            assert lock is not None
+            held[key] = lock if not lock.must else replace(lock, must=False)
+    values = {k: v for k, v in a.values.items() if b.values.get(k) == v}
+    for k in (a.values.keys() | b.values.keys()) - values.keys():
+        values[k] = "unknown"
+    results = {k: v for k, v in a.results.items() if b.results.get(k) == v}
+    return State(held=held, released=a.released | b.released, values=values, results=results)
+
+
+def join_all(states: list[State | None]) -> State | None:
+    out: State | None = None
+    for state in states:
+        out = join(out, state)
+    return out
+
+
+def same(a: State | None, b: State | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.held == b.held and a.released == b.released and a.values == b.values

@@ -1,0 +1,937 @@
+"""The held-lock dataflow over one function's syntax tree.
+
+The walker interprets statements in order, carrying a `State` along each path: branches are
+walked separately and joined, loops run to a bounded fixpoint, gotos deliver their state to the
+label, breaks and continues to their loop or switch. Every lock event (acquire, release, sync,
+return) is handed to an `EventSink` together with the state at that point; the sink holds all
+rule knowledge. Findings are only produced on the final pass over each loop and over the
+function, when the states are the fixpoint ones.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from tree_sitter import Node
+
+from kvmlock.analysis.lockapi import ApiEntry, LockApi
+from kvmlock.analysis.lockexpr import LockRef, Scope, strip, strip_parens
+from kvmlock.analysis.state import Held, Origin, State, join, join_all, same
+
+MAX_LOOP_ROUNDS = 3
+MAX_FUNCTION_PASSES = 3
+STEP_BUDGET = 400_000
+
+_NORETURN = frozenset({"BUG", "panic", "do_exit", "kvm_spurious_fault", "__builtin_unreachable"})
+_TRANSPARENT = frozenset(
+    {"likely", "unlikely", "WARN_ON", "WARN_ON_ONCE", "KVM_BUG_ON", "WARN", "WARN_ONCE"}
+)
+_GUARD_MAKERS = frozenset({"guard", "ACQUIRE", "CLASS"})
+_SCOPED_GUARDS = frozenset({"scoped_guard", "scoped_cond_guard"})
+_PREPROC_BRANCHES = frozenset(
+    {"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef"}
+)
+_ERRNO = re.compile(r"^-\s*E[A-Z0-9]+$|^-\s*\d+$")
+_WS = re.compile(r"\s+")
+
+
+class GiveUp(Exception):
+    """The function is too large or too deep to analyse within the budget."""
+
+
+class EventSink(Protocol):
+    def acquire(self, state: State, ref: LockRef, kind: str, node: Node, nested: bool) -> None: ...
+
+    def release(self, state: State, ref: LockRef, node: Node) -> None: ...
+
+    def sync(self, state: State, ref: LockRef, node: Node) -> None: ...
+
+    def returned(self, state: State, node: Node, kind: str) -> None: ...
+
+    def reset(self) -> None: ...
+
+
+@dataclass
+class _Jump:
+    """Where breaks and continues of one loop or switch go."""
+
+    is_loop: bool
+    scope: tuple[int, int]
+    breaks: list[State] = field(default_factory=list)
+    continues: list[State] = field(default_factory=list)
+    released: set[str] = field(default_factory=set)  # instances released in the body
+
+
+class FunctionWalker:
+    def __init__(
+        self,
+        *,
+        text: bytes,
+        source: bytes,
+        api: LockApi,
+        sink: EventSink,
+        line_of: callable,  # type: ignore[valid-type]
+        lock_kind_hint: callable,  # type: ignore[valid-type]
+    ) -> None:
+        self.text = text  # the rewritten buffer the tree was parsed from
+        self.source = source  # the original buffer: macro names live here
+        self.api = api
+        self.sink = sink
+        self.line_of = line_of
+        self.kind_hint = lock_kind_hint
+        self.scope = Scope(text)
+        self.reporting = True
+        self.steps = 0
+        self.jumps: list[_Jump] = []
+        self.pending: dict[str, State] = {}
+        self.seeds: dict[str, State] = {}
+        self.backward: dict[str, State] = {}
+        self.labels_seen: set[str] = set()
+
+    # --- entry point --------------------------------------------------------------------
+
+    def run(self, parameters: list[Node], body: Node, entry: State) -> None:
+        for param in parameters:
+            self.scope.declare(param)
+        for _ in range(MAX_FUNCTION_PASSES):
+            self.sink.reset()
+            self.pending, self.backward, self.labels_seen = {}, {}, set()
+            self.jumps = []
+            end = self.stmt(body, entry)
+            if end is not None:
+                closing = body.children[-1] if body.child_count else body
+                self._report_return(end, closing, "void")
+            grown = False
+            for label, state in self.backward.items():
+                merged = join(self.seeds.get(label), state)
+                if not same(merged, self.seeds.get(label)):
+                    self.seeds[label] = merged  # type: ignore[assignment]
+                    grown = True
+            if not grown:
+                return
+
+    # --- statements ---------------------------------------------------------------------
+
+    def stmt(self, node: Node, state: State | None) -> State | None:
+        self.steps += 1
+        if self.steps > STEP_BUDGET:
+            raise GiveUp(f"more than {STEP_BUDGET} analysis steps")
+        kind = node.type
+        if kind == "labeled_statement":
+            return self._label(node, state)
+        if kind == "compound_statement":
+            return self._block(node, state)
+        if state is None:
+            return self._unreachable(node)
+        handler = _STATEMENTS.get(kind)
+        if handler is not None:
+            return handler(self, node, state)
+        if kind.startswith("preproc_"):
+            return self._preproc(node, state)
+        if kind in ("comment", ";", "{", "}"):
+            return state
+        return self.expr(node, state)
+
+    def _unreachable(self, node: Node) -> None:
+        # Labels inside dead code can still be reached by a goto.
+        for child in node.named_children:
+            if child.type in ("labeled_statement", "compound_statement"):
+                self.stmt(child, None)
+        return None
+
+    def _block(self, node: Node, state: State | None) -> State | None:
+        for child in node.named_children:
+            state = self.stmt(child, state)
+        return _drop_guards(state, node.start_byte, node.end_byte)
+
+    def _expression_statement(self, node: Node, state: State) -> State | None:
+        for child in node.named_children:
+            state = self.expr(child, state)
+            if state is None:
+                return None
+        return state
+
+    def _declaration(self, node: Node, state: State) -> State | None:
+        self.scope.declare(node)
+        for declarator in node.children_by_field_name("declarator"):
+            if declarator.type != "init_declarator":
+                continue
+            value = declarator.child_by_field_name("value")
+            target = declarator.child_by_field_name("declarator")
+            if value is None:
+                continue
+            name = _plain_name(target, self.text)
+            state = self._assign(name, value, state)
+            if state is None:
+                return None
+        return state
+
+    def _if(self, node: Node, state: State) -> State | None:
+        macro = _macro_name(self.source, node)
+        if macro in _SCOPED_GUARDS:
+            return self._scoped_guard(node, state, macro)
+        condition = node.child_by_field_name("condition")
+        then, otherwise = self.cond(condition, state)
+        consequence = node.child_by_field_name("consequence")
+        alternative = node.child_by_field_name("alternative")
+        then_end = self.stmt(consequence, then) if consequence is not None else then
+        if alternative is not None:
+            branch = alternative.named_children[0] if alternative.named_child_count else None
+            else_end = self.stmt(branch, otherwise) if branch is not None else otherwise
+            return join(then_end, else_end)
+        key = self._pure_condition(condition)
+        if key is not None and then_end is not None:
+            then_end = _mark_conditional(then_end, state, key)
+        return join(then_end, otherwise)
+
+    def _scoped_guard(self, node: Node, state: State, macro: str) -> State | None:
+        condition = node.child_by_field_name("condition")
+        body = node.child_by_field_name("consequence")
+        args = _comma_items(condition)
+        guard_type = self.scope.node_text(args[0]) if args else ""
+        lock_node = args[-1] if len(args) >= 2 else None
+        entry = self.api.guards.get(guard_type)
+        inside = state
+        fail = None
+        if macro == "scoped_cond_guard":
+            fail = self._cond_guard_failure(node, state)
+        if entry is not None and lock_node is not None and body is not None:
+            ref = self._guard_ref(entry.lock_class, lock_node)
+            if ref is not None:
+                inside = self._take(
+                    state, ref, entry.kind, node, nested=False, origin=Origin.GUARD,
+                    scope=(body.start_byte, body.end_byte),
+                )
+        end = self.stmt(body, inside) if body is not None else inside
+        end = _drop_guards(end, node.start_byte, node.end_byte)
+        return join(end, fail)
+
+    def _cond_guard_failure(self, node: Node, state: State) -> State | None:
+        """scoped_cond_guard's middle argument runs when the lock was not taken."""
+        original = self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        parts = original.split(",", 2)
+        failure = parts[1].strip() if len(parts) == 3 else ""
+        if failure.startswith("return"):
+            if self.reporting:
+                self.sink.returned(state, node, _classify_text(failure[6:].strip(), state))
+            return None
+        if failure.startswith("goto"):
+            self._goto_label(failure[4:].strip().rstrip(";").strip(), state)
+            return None
+        return state
+
+    def _while(self, node: Node, state: State) -> State | None:
+        macro = _macro_name(self.source, node)
+        condition = node.child_by_field_name("condition")
+        body = node.child_by_field_name("body")
+        if macro is not None and macro != "while":
+            variables = [
+                self.scope.node_text(item)
+                for item in _comma_items(condition)
+                if item.type == "identifier"
+            ]
+            return self._loop(node, state, None, body, None, loop_vars=variables, macro=True)
+        return self._loop(node, state, condition, body, None)
+
+    def _for(self, node: Node, state: State) -> State | None:
+        init = node.child_by_field_name("initializer")
+        if init is not None:
+            state = self.stmt(init, state) if init.type == "declaration" else self.expr(init, state)
+            if state is None:
+                return None
+        return self._loop(
+            node,
+            state,
+            node.child_by_field_name("condition"),
+            node.child_by_field_name("body"),
+            node.child_by_field_name("update"),
+            forever_if_no_condition=True,
+        )
+
+    def _do(self, node: Node, state: State) -> State | None:
+        return self._loop(
+            node,
+            state,
+            node.child_by_field_name("condition"),
+            node.child_by_field_name("body"),
+            None,
+            do_while=True,
+        )
+
+    def _loop(
+        self,
+        node: Node,
+        state: State,
+        condition: Node | None,
+        body: Node | None,
+        update: Node | None,
+        *,
+        loop_vars: list[str] | None = None,
+        macro: bool = False,
+        do_while: bool = False,
+        forever_if_no_condition: bool = False,
+    ) -> State | None:
+        saved = self.reporting
+        self.reporting = False
+        head = state
+        for _ in range(MAX_LOOP_ROUNDS):
+            _, back = self._loop_once(
+                node, head, condition, body, update, loop_vars, macro, do_while,
+                forever_if_no_condition,
+            )
+            widened = join(state, back)
+            if same(widened, head):
+                break
+            head = widened  # type: ignore[assignment]
+        self.reporting = saved
+        exit_state, _ = self._loop_once(
+            node, head, condition, body, update, loop_vars, macro, do_while,
+            forever_if_no_condition,
+        )
+        return exit_state
+
+    def _loop_once(
+        self,
+        node: Node,
+        head: State,
+        condition: Node | None,
+        body: Node | None,
+        update: Node | None,
+        loop_vars: list[str] | None,
+        macro: bool,
+        do_while: bool,
+        forever_if_no_condition: bool,
+    ) -> tuple[State | None, State | None]:
+        jump = _Jump(is_loop=True, scope=(node.start_byte, node.end_byte))
+        self.jumps.append(jump)
+        try:
+            entry: State | None = head
+            for name in loop_vars or ():
+                entry = head.forget_variable(name).rename_instances_of(name, node.start_byte)
+                head = entry
+            if do_while:
+                body_end = self.stmt(body, entry) if body is not None else entry
+                after = join_all([body_end, *jump.continues])
+                if after is not None and update is not None:
+                    after = self.expr(update, after)
+                if _is_false(condition, self.text):
+                    return join_all([after, *jump.breaks]), None
+                again, leave = self.cond(condition, after) if after is not None else (None, None)
+                return join_all([leave, *jump.breaks]), again
+            if macro:
+                taken, leave = entry, entry
+            elif condition is None:
+                taken, leave = entry, (None if forever_if_no_condition else entry)
+            elif _is_true(condition, self.text):
+                taken, leave = self.cond(condition, entry)[0], None
+            else:
+                taken, leave = self.cond(condition, entry)
+            body_end = self.stmt(body, taken) if body is not None and taken is not None else taken
+            after = join_all([body_end, *jump.continues])
+            if after is not None and update is not None:
+                after = self.expr(update, after)
+            exit_state = join_all([leave, *jump.breaks])
+            if macro and loop_vars:
+                exit_state = _whole_collection(exit_state, after, jump.released, loop_vars)
+            inside = (node.start_byte, node.end_byte)
+            return _drop_guards(exit_state, *inside), after
+        finally:
+            self.jumps.pop()
+
+    def _switch(self, node: Node, state: State) -> State | None:
+        condition = node.child_by_field_name("condition")
+        entry = self.expr(condition, state) if condition is not None else state
+        body = node.child_by_field_name("body")
+        if entry is None or body is None:
+            return entry
+        jump = _Jump(is_loop=False, scope=(node.start_byte, node.end_byte))
+        self.jumps.append(jump)
+        current: State | None = None
+        has_default = False
+        try:
+            for child in body.named_children:
+                if child.type == "case_statement":
+                    value = child.child_by_field_name("value")
+                    has_default |= value is None
+                    current = join(current, entry)
+                    for part in child.named_children:
+                        if value is not None and part.id == value.id:
+                            continue
+                        current = self.stmt(part, current)
+                else:
+                    current = self.stmt(child, current)
+        finally:
+            self.jumps.pop()
+        return join_all([current, *jump.breaks, None if has_default else entry])
+
+    def _break(self, node: Node, state: State) -> None:
+        if self.jumps:
+            self.jumps[-1].breaks.append(state)
+        return None
+
+    def _continue(self, node: Node, state: State) -> None:
+        loop = next((j for j in reversed(self.jumps) if j.is_loop), None)
+        if loop is not None:
+            loop.continues.append(state)
+        return None
+
+    def _return(self, node: Node, state: State) -> None:
+        value = node.named_children[0] if node.named_child_count else None
+        if value is not None and value.type != "comment":
+            kind = self._classify(value, state)
+            after = self.expr(value, state)
+            if after is None:
+                return None
+            self._report_return(after, node, kind)
+        else:
+            self._report_return(state, node, "void")
+        return None
+
+    def _report_return(self, state: State, node: Node, kind: str) -> None:
+        if self.reporting:
+            self.sink.returned(state, node, kind)
+
+    def _goto(self, node: Node, state: State) -> None:
+        label = node.child_by_field_name("label")
+        if label is not None:
+            self._goto_label(self.scope.node_text(label), state)
+        return None
+
+    def _goto_label(self, label: str, state: State) -> None:
+        if label in self.labels_seen:
+            self.backward[label] = join(self.backward.get(label), state)  # type: ignore[assignment]
+        else:
+            self.pending[label] = join(self.pending.get(label), state)  # type: ignore[assignment]
+
+    def _label(self, node: Node, state: State | None) -> State | None:
+        label = node.child_by_field_name("label")
+        name = self.scope.node_text(label) if label is not None else ""
+        arriving = join_all([state, self.pending.pop(name, None), self.seeds.get(name)])
+        if arriving is not None:
+            # guard() scopes the goto jumped out of ended on the way.
+            arriving = _drop_guards_outside(arriving, node.start_byte)
+        self.labels_seen.add(name)
+        for child in node.named_children:
+            if label is not None and child.id == label.id:
+                continue
+            arriving = self.stmt(child, arriving)
+        return arriving
+
+    def _preproc(self, node: Node, state: State) -> State | None:
+        """`#ifdef X ... #else ... #endif` in a body: the branches are alternatives."""
+        if node.type not in _PREPROC_BRANCHES:
+            return state  # #define, #include, #pragma inside a body
+        fields = [node.child_by_field_name(f) for f in ("condition", "name", "alternative")]
+        skip = {f.id for f in fields if f is not None}
+        current: State | None = state
+        for child in node.named_children:
+            if child.id not in skip:
+                current = self.stmt(child, current)
+        if node.type == "preproc_else":
+            return current
+        alternative = fields[2]
+        other = self._preproc(alternative, state) if alternative is not None else state
+        return join(current, other)
+
+    # --- expressions --------------------------------------------------------------------
+
+    def expr(self, node: Node | None, state: State | None) -> State | None:
+        """Apply the lock effects of an expression's calls, innermost first, left to right."""
+        if node is None or state is None:
+            return state
+        kind = node.type
+        if kind == "call_expression":
+            args = node.child_by_field_name("arguments")
+            fn = node.child_by_field_name("function")
+            if fn is not None and fn.type == "call_expression":
+                state = self.expr(fn.child_by_field_name("arguments"), state)
+            if args is not None:
+                for arg in args.named_children:
+                    state = self.expr(arg, state)
+                    if state is None:
+                        return None
+            return self._call(node, state)
+        if kind == "assignment_expression":
+            right = node.child_by_field_name("right")
+            left = node.child_by_field_name("left")
+            state = self.expr(right, state)
+            if state is None:
+                return None
+            name = _plain_name(left, self.text)
+            if name and right is not None and strip_parens(right).type == "pointer_expression":
+                self.scope.inits[name] = right
+            return self._assign(name, right, state, evaluated=True)
+        if kind == "update_expression":
+            name = _plain_name(node.child_by_field_name("argument"), self.text)
+            return state.forget_variable(name) if name else state
+        for child in node.named_children:
+            state = self.expr(child, state)
+            if state is None:
+                return None
+        return state
+
+    def _assign(
+        self, name: str | None, value: Node | None, state: State, *, evaluated: bool = False
+    ) -> State | None:
+        if not evaluated:
+            state = self.expr(value, state)  # type: ignore[assignment]
+            if state is None:
+                return None
+        if not name:
+            return state
+        state = state.forget_variable(name)
+        call = _as_call(value)
+        entry = self._api_entry(call) if call is not None else None
+        if entry is not None and entry.action in ("try", "cond"):
+            ref = self._lock_ref(entry, call)  # type: ignore[arg-type]
+            if ref is not None:
+                return state.with_result(name, ref.instance, entry.action)
+        if value is not None:
+            return state.with_value(name, _classify_value(value, self.text, state))
+        return state
+
+    def _call(self, node: Node, state: State) -> State | None:
+        fn = node.child_by_field_name("function")
+        if fn is None:
+            return state
+        if fn.type == "call_expression":
+            return self._guard_call(node, fn, state)
+        name = self.scope.node_text(fn)
+        if name in _NORETURN:
+            return None
+        entry = self.api.functions.get(name)
+        if entry is None:
+            return state
+        ref = self._lock_ref(entry, node)
+        if ref is None:
+            return state
+        action = entry.action
+        if action == "acquire":
+            return self._take(state, ref, entry.kind, node, nested=entry.nested)
+        if action in ("try", "cond"):
+            # Result ignored or not tested here: the lock may or may not be held now.
+            taken = self._take(state, ref, entry.kind, node, nested=entry.nested)
+            held = taken.held.get(ref.instance)
+            if held is not None and action == "try":
+                taken = taken.holding(replace(held, must=False))
+            return taken
+        if action == "release":
+            return self._drop(state, ref, node)
+        if action == "assert":
+            return self._assert_held(state, ref, node)
+        if action == "sync":
+            if self.reporting:
+                self.sink.sync(state, ref, node)
+            return state
+        if action == "downgrade":
+            held = state.find(ref.cls, ref.instance)
+            return state.holding(replace(held, kind=entry.kind)) if held else state
+        return state
+
+    def _guard_call(self, node: Node, maker: Node, state: State) -> State:
+        """guard(type)(&l), ACQUIRE(type, name)(&l), CLASS(type, var)(args)."""
+        name_node = maker.child_by_field_name("function")
+        maker_args = maker.child_by_field_name("arguments")
+        if name_node is None or maker_args is None or not maker_args.named_child_count:
+            return state
+        if self.scope.node_text(name_node) not in _GUARD_MAKERS:
+            return state
+        entry = self.api.guards.get(self.scope.node_text(maker_args.named_children[0]))
+        args = node.child_by_field_name("arguments")
+        if entry is None or args is None:
+            return state
+        lock_node = args.named_children[0] if args.named_child_count else None
+        ref = self._guard_ref(entry.lock_class, lock_node)
+        if ref is None:
+            return state
+        block = _enclosing_block(node)
+        scope = (block.start_byte, block.end_byte) if block is not None else None
+        return self._take(
+            state, ref, entry.kind, node, nested=False, origin=Origin.GUARD, scope=scope
+        )
+
+    def _guard_ref(self, fixed_class: str, lock_node: Node | None) -> LockRef | None:
+        if fixed_class:
+            return LockRef(fixed_class, fixed_class)
+        return self.scope.resolve(lock_node)
+
+    def _take(
+        self,
+        state: State,
+        ref: LockRef,
+        kind: str,
+        node: Node,
+        *,
+        nested: bool,
+        origin: Origin = Origin.ACQUIRED,
+        scope: tuple[int, int] | None = None,
+    ) -> State:
+        if self.reporting:
+            self.sink.acquire(state, ref, kind, node, nested)
+        again = state.held.get(ref.instance)
+        held = Held(
+            cls=ref.cls,
+            instance=ref.instance,
+            kind=kind,
+            line=self.line_of(node.start_byte),
+            byte=node.start_byte,
+            must=True,
+            origin=origin,
+            scope=scope,
+            depth=again.depth + 1 if again is not None else 1,
+        )
+        return state.holding(held)
+
+    def _drop(self, state: State, ref: LockRef, node: Node) -> State:
+        if self.reporting:
+            self.sink.release(state, ref, node)
+        for jump in self.jumps:
+            jump.released.add(ref.instance)
+        held = state.find(ref.cls, ref.instance)
+        if held is None:
+            # First touch is an unlock: the caller held it. Remember it is released now.
+            return replace(state, released=state.released | {ref.cls})
+        if held.depth > 1:
+            return state.holding(replace(held, depth=held.depth - 1))
+        return state.without(held.instance)
+
+    def _assert_held(self, state: State, ref: LockRef, node: Node) -> State:
+        held = state.find(ref.cls, ref.instance)
+        if held is not None:
+            return state.holding(replace(held, must=True))
+        return state.holding(
+            Held(
+                cls=ref.cls,
+                instance=ref.instance,
+                kind=self.kind_hint(ref.cls),
+                line=self.line_of(node.start_byte),
+                byte=node.start_byte,
+                must=True,
+                origin=Origin.ENTRY,
+            )
+        )
+
+    def _api_entry(self, call: Node) -> ApiEntry | None:
+        fn = call.child_by_field_name("function")
+        if fn is None or fn.type != "identifier":
+            return None
+        return self.api.functions.get(self.scope.node_text(fn))
+
+    def _lock_ref(self, entry: ApiEntry, call: Node) -> LockRef | None:
+        if entry.lock_class:
+            return LockRef(entry.lock_class, entry.lock_class)
+        args = call.child_by_field_name("arguments")
+        if args is None:
+            return None
+        named = [a for a in args.named_children if a.type != "comment"]
+        if entry.arg >= len(named):
+            return None
+        target = named[entry.arg]
+        if entry.via == "vcpu":
+            stripped = strip(target)
+            text = self.scope.node_text(stripped) if stripped is not None else "vcpu"
+            return LockRef("kvm->srcu", f"{text}->kvm->srcu")
+        return self.scope.resolve(target)
+
+    # --- conditions ---------------------------------------------------------------------
+
+    def cond(self, node: Node | None, state: State) -> tuple[State | None, State | None]:
+        """States where the condition is true and where it is false."""
+        if node is None:
+            return state, state
+        kind = node.type
+        if kind in ("parenthesized_expression", "condition_clause") and node.named_child_count:
+            inner = [c for c in node.named_children if c.type != "comment"]
+            if len(inner) == 1:
+                return self.cond(inner[0], state)
+        if kind == "unary_expression" and _operator(node) == "!":
+            true, false = self.cond(node.child_by_field_name("argument"), state)
+            return false, true
+        if kind == "binary_expression":
+            op = _operator(node)
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if op == "&&":
+                lt, lf = self.cond(left, state)
+                if lt is None:
+                    return None, lf
+                rt, rf = self.cond(right, lt)
+                return rt, join(lf, rf)
+            if op == "||":
+                lt, lf = self.cond(left, state)
+                if lf is None:
+                    return lt, None
+                rt, rf = self.cond(right, lf)
+                return join(lt, rt), rf
+            zero_test = _zero_test(node, op, self.text)
+            if zero_test is not None:
+                operand, truthy = zero_test
+                true, false = self.cond(operand, state)
+                return (true, false) if truthy else (false, true)
+        if kind == "call_expression":
+            fn = node.child_by_field_name("function")
+            fname = self.scope.node_text(fn) if fn is not None else ""
+            args = node.child_by_field_name("arguments")
+            if fname in _TRANSPARENT and args is not None and args.named_child_count:
+                true, false = self.cond(args.named_children[0], state)
+                rest = args.named_children[1:]
+                for extra in rest:
+                    true, false = self.expr(extra, true), self.expr(extra, false)
+                return true, false
+            entry = self.api.functions.get(fname)
+            if entry is not None and entry.action in ("try", "cond"):
+                before = state
+                if args is not None:
+                    for arg in args.named_children:
+                        before = self.expr(arg, before)  # type: ignore[assignment]
+                        if before is None:
+                            return None, None
+                ref = self._lock_ref(entry, node)
+                if ref is None:
+                    return before, before
+                taken = self._take(before, ref, entry.kind, node, nested=entry.nested)
+                return (taken, before) if entry.action == "try" else (before, taken)
+        if kind == "identifier":
+            name = self.scope.node_text(node)
+            result = state.results.get(name)
+            if result is not None:
+                instance, how = result
+                return self._split_on_result(state, instance, how)
+        if kind == "assignment_expression":
+            after = self.expr(node, state)
+            if after is None:
+                return None, None
+            name = _plain_name(node.child_by_field_name("left"), self.text)
+            if name and name in after.results:
+                instance, how = after.results[name]
+                return self._split_on_result(after, instance, how)
+            return after, after
+        after = self.expr(node, state)
+        if after is None:
+            return None, None
+        key = self._pure_condition(node)
+        if key is None:
+            return after, after
+        return _on_condition(after, key, True), _on_condition(after, key, False)
+
+    def _split_on_result(self, state: State, instance: str, how: str) -> tuple[State, State]:
+        """`if (r)` after `r = mutex_trylock(..)` / `r = mutex_lock_killable(..)`."""
+        held = state.held.get(instance)
+        if held is None:
+            return state, state
+        taken = state.holding(replace(held, must=True))
+        dropped = replace(state, held={k: v for k, v in state.held.items() if k != instance})
+        return (taken, dropped) if how == "try" else (dropped, taken)
+
+    def _pure_condition(self, node: Node | None) -> str | None:
+        """Text of a side-effect-free condition: `if (c) lock; ... if (c) unlock;` pairs."""
+        if node is None:
+            return None
+        node = strip_parens(node)
+        if _has_effects(node):
+            return None
+        return _WS.sub("", self.text[node.start_byte : node.end_byte].decode("utf-8", "replace"))
+
+    # --- return values ------------------------------------------------------------------
+
+    def _classify(self, value: Node, state: State) -> str:
+        call = _as_call(value)
+        if call is not None:
+            entry = self._api_entry(call)
+            if entry is not None and entry.action in ("try", "cond", "acquire"):
+                return "lock-helper"
+        return _classify_value(value, self.text, state)
+
+
+_STATEMENTS = {
+    "expression_statement": FunctionWalker._expression_statement,
+    "declaration": FunctionWalker._declaration,
+    "if_statement": FunctionWalker._if,
+    "while_statement": FunctionWalker._while,
+    "for_statement": FunctionWalker._for,
+    "do_statement": FunctionWalker._do,
+    "switch_statement": FunctionWalker._switch,
+    "break_statement": FunctionWalker._break,
+    "continue_statement": FunctionWalker._continue,
+    "return_statement": FunctionWalker._return,
+    "goto_statement": FunctionWalker._goto,
+}
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _macro_name(source: bytes, node: Node) -> str | None:
+    """Which keyword or macro the original text has where the rewritten tree has if/while."""
+    match = re.match(rb"[A-Za-z_]\w*", source[node.start_byte : node.start_byte + 64])
+    return match.group().decode() if match else None
+
+
+def _comma_items(condition: Node | None) -> list[Node]:
+    if condition is None:
+        return []
+    node = condition
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    items: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "comma_expression":
+            right = current.child_by_field_name("right")
+            left = current.child_by_field_name("left")
+            if right is not None:
+                stack.append(right)
+            if left is not None:
+                stack.append(left)
+        elif current.type not in ("comment", "ERROR") or current.named_child_count:
+            items.append(current)
+    return [i for i in items if i.type != "comment"]
+
+
+def _whole_collection(
+    exit_state: State | None, body_end: State | None, released: set[str], loop_vars: list[str]
+) -> State | None:
+    """An iterator loop that locks (or unlocks) each element does so for all of them: the
+    zero-iteration path is the one where the matching lock-all loop took nothing either."""
+    if exit_state is None:
+        return None
+    state = exit_state
+    for base in released:
+        if any(_names(base, var) for var in loop_vars):
+            state = state.without_base(base)
+    if body_end is not None:
+        for key, lock in body_end.held.items():
+            current = state.held.get(key)
+            if lock.must and current is not None and not current.must:
+                state = state.holding(replace(current, must=True))
+    return state
+
+
+def _names(text: str, var: str) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(var)}(?![\w])", text) is not None
+
+
+def _enclosing_block(node: Node) -> Node | None:
+    current = node.parent
+    while current is not None and current.type != "compound_statement":
+        current = current.parent
+    return current
+
+
+def _drop_guards(state: State | None, start: int, end: int) -> State | None:
+    """guard() locks whose scope lies within [start, end) are released when leaving it."""
+    if state is None:
+        return None
+    doomed = [
+        key
+        for key, lock in state.held.items()
+        if lock.origin is Origin.GUARD
+        and lock.scope
+        and start <= lock.scope[0]
+        and lock.scope[1] <= end
+    ]
+    if not doomed:
+        return state
+    return replace(state, held={k: v for k, v in state.held.items() if k not in doomed})
+
+
+def _drop_guards_outside(state: State, at: int) -> State:
+    doomed = [
+        key
+        for key, lock in state.held.items()
+        if lock.origin is Origin.GUARD and lock.scope and not lock.scope[0] <= at < lock.scope[1]
+    ]
+    if not doomed:
+        return state
+    return replace(state, held={k: v for k, v in state.held.items() if k not in doomed})
+
+
+def _mark_conditional(end: State, before: State, key: str) -> State:
+    """Locks taken only in `if (key)`'s body are held exactly when `key` is true."""
+    held = dict(end.held)
+    for instance, lock in end.held.items():
+        if instance not in before.held and lock.origin is Origin.ACQUIRED:
+            held[instance] = replace(lock, cond=key)
+    return replace(end, held=held)
+
+
+def _on_condition(state: State, key: str, value: bool) -> State:
+    held = {}
+    for instance, lock in state.held.items():
+        if lock.cond != key:
+            held[instance] = lock
+        elif value:
+            held[instance] = replace(lock, must=True)
+    return replace(state, held=held) if len(held) != len(state.held) or value else state
+
+
+def _operator(node: Node) -> str:
+    op = node.child_by_field_name("operator")
+    return op.type if op is not None else ""
+
+
+def _zero_test(node: Node, op: str, text: bytes) -> tuple[Node, bool] | None:
+    """`x != 0`, `x < 0` → (x, truthy); `x == 0`, `x >= 0` → (x, falsy)."""
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if left is None or right is None:
+        return None
+    if right.type == "number_literal" and text[right.start_byte : right.end_byte] == b"0":
+        if op in ("!=", "<", ">"):
+            return left, True
+        if op in ("==", ">="):
+            return left, False
+    return None
+
+
+def _has_effects(node: Node) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in ("call_expression", "assignment_expression", "update_expression"):
+            return True
+        stack.extend(current.children)
+    return False
+
+
+def _as_call(value: Node | None) -> Node | None:
+    value = strip_parens(value) if value is not None else None
+    return value if value is not None and value.type == "call_expression" else None
+
+
+def _plain_name(node: Node | None, text: bytes) -> str | None:
+    node = strip_parens(node) if node is not None else None
+    if node is not None and node.type == "identifier":
+        return text[node.start_byte : node.end_byte].decode("utf-8", "replace")
+    return None
+
+
+def _classify_value(value: Node, text: bytes, state: State) -> str:
+    raw = _WS.sub(" ", text[value.start_byte : value.end_byte].decode("utf-8", "replace")).strip()
+    return _classify_text(raw, state)
+
+
+def _classify_text(raw: str, state: State) -> str:
+    raw = raw.rstrip(";").strip()
+    while raw.startswith("(") and raw.endswith(")"):
+        raw = raw[1:-1].strip()
+    if not raw:
+        return "void"
+    if _ERRNO.match(raw) or raw in ("NULL", "false") or raw.startswith("ERR_PTR("):
+        return "fail"
+    if raw in ("0", "true") or raw.isdigit():
+        return "ok"
+    if raw in state.values:
+        return state.values[raw]
+    return "unknown"
+
+
+def _is_false(node: Node | None, text: bytes) -> bool:
+    node = strip_parens(node) if node is not None else None
+    return node is not None and text[node.start_byte : node.end_byte].strip() in (b"0", b"false")
+
+
+def _is_true(node: Node | None, text: bytes) -> bool:
+    node = strip_parens(node) if node is not None else None
+    return node is not None and text[node.start_byte : node.end_byte].strip() in (b"1", b"true")
