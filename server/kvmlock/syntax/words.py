@@ -1,13 +1,11 @@
 """Kernel word lists for the rewrite, loaded from queries/kernel_c.toml.
 
-The lists live in a data file so that adding a macro seen in the wild is a one-line change
-that needs no code review of regular expressions.
+The lists live in a data file so that adding a macro seen in the wild is a one-line change.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,26 +33,22 @@ def read_query(name: str) -> str:
     return (queries_dir() / name).read_text(encoding="utf-8")
 
 
-def _alternation(words: list[str]) -> bytes:
-    # Longest first so that `__init` never wins over `__initdata` inside the alternation.
-    return b"|".join(re.escape(w.encode()) for w in sorted(set(words), key=len, reverse=True))
-
-
 @dataclass(frozen=True)
 class KernelWords:
     recorded: frozenset[str]
-    # `\b(?:word|...)\b`: blanked outright.
-    bare_words: re.Pattern[bytes]
-    # `\b(?:name|...)\s*\(`: blanked together with the balanced argument list.
-    with_arguments: re.Pattern[bytes]
-    # Names of macros whose call is followed by a body.
-    block_call: re.Pattern[bytes]
-    loop_names: re.Pattern[bytes]
-    if_names: frozenset[str]
+    # Blanked together with their balanced argument list (includes `recorded`).
+    with_arguments: frozenset[str]
+    bare_words: frozenset[str]
+    loop_macros: frozenset[str]
+    loop_substrings: tuple[str, ...]
+    if_macros: frozenset[str]
     statement_argument: dict[str, int]
     type_argument_macros: frozenset[str]
     not_macros: frozenset[str]
     type_first_declarators: frozenset[str]
+
+    def is_loop(self, name: str) -> bool:
+        return name in self.loop_macros or any(s in name for s in self.loop_substrings)
 
 
 @lru_cache(maxsize=4)
@@ -65,19 +59,14 @@ def load_words(path: str | None = None) -> KernelWords:
     ann = data["annotations"]
     blocks = data["blocks"]
     types = data["types"]
-    recorded = list(ann["recorded"])
-    with_args = recorded + list(ann["with_arguments"])
-    loop_alts = [re.escape(w) for w in blocks["loop_macros"]] + list(blocks["loop_name_patterns"])
-    loop_re = "|".join(f"(?:{a})" for a in loop_alts)
-    if_names = list(blocks["if_macros"])
-    block_alts = "|".join([loop_re, *(re.escape(w) for w in if_names)])
+    recorded = frozenset(ann["recorded"])
     return KernelWords(
-        recorded=frozenset(recorded),
-        bare_words=re.compile(rb"\b(?:" + _alternation(ann["words"]) + rb")\b"),
-        with_arguments=re.compile(rb"\b(" + _alternation(with_args) + rb")\s*\("),
-        block_call=re.compile(rb"\b(" + block_alts.encode() + rb")\s*\("),
-        loop_names=re.compile(loop_re.encode()),
-        if_names=frozenset(if_names),
+        recorded=recorded,
+        with_arguments=recorded | frozenset(ann["with_arguments"]),
+        bare_words=frozenset(ann["words"]),
+        loop_macros=frozenset(blocks["loop_macros"]),
+        loop_substrings=tuple(blocks.get("loop_name_substrings", ())),
+        if_macros=frozenset(blocks["if_macros"]),
         statement_argument=dict(blocks.get("statement_argument", {})),
         type_argument_macros=frozenset(types["type_argument_macros"]),
         not_macros=frozenset(types["not_macros"]),
