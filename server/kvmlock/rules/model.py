@@ -185,7 +185,9 @@ class RuleBase:
             self._closure_cache[key] = self._search_order(outer, inner, arch)
         return self._closure_cache[key]
 
-    def _search_order(self, outer: str, inner: str, arch: str | None) -> tuple[OrderRule, ...] | None:
+    def _search_order(
+        self, outer: str, inner: str, arch: str | None
+    ) -> tuple[OrderRule, ...] | None:
         edges: dict[str, list[OrderRule]] = {}
         for rule in self.of_type(OrderRule, arch):
             edges.setdefault(rule.outer, []).append(rule)
