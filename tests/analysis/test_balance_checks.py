@@ -183,7 +183,18 @@ def test_balanced_conditional_locking(check):
         	do_work(kvm);
         	if (need)
         		mutex_unlock(&kvm->lock);
-        	return 0;
+        	return -EAGAIN;
+        }
+
+        static void with_else(struct kvm *kvm, bool shared)
+        {
+        	if (shared)
+        		spin_lock(&kvm->arch.pages_lock);
+        	else
+        		lockdep_assert_held_write(&kvm->mmu_lock);
+        	list_del(&kvm->thing);
+        	if (shared)
+        		spin_unlock(&kvm->arch.pages_lock);
         }
     """) == []
     changed = check("""
@@ -194,7 +205,7 @@ def test_balanced_conditional_locking(check):
         	need = false;
         	if (need)
         		mutex_unlock(&kvm->lock);
-        	return 0;
+        	return -EAGAIN;
         }
     """)
     assert [f.rule for f in changed] == ["lock-leak"]
@@ -257,7 +268,10 @@ def test_loop_with_continue_leaks_and_plain_loop_does_not(check):
         	}
         }
     """)
-    assert [(f.rule, f.function) for f in found] == [("lock-leak", "bad")]
+    # The `continue` path comes round holding the lock and takes it again.
+    assert [(f.rule, f.function, f.severity, f.span.line) for f in found] == [
+        ("double-lock", "bad", "warning", 7)
+    ]
 
 
 def test_suppression_comment(check):
@@ -268,5 +282,52 @@ def test_suppression_comment(check):
         	mutex_lock(&kvm->lock); // kvmlock: ignore[double-lock]
         	mutex_unlock(&kvm->lock);
         	mutex_unlock(&kvm->lock);
+        }
+    """) == []
+
+
+def test_caller_lock_dropped_and_retaken_is_not_a_leak(check):
+    assert check("""
+        static int retry(struct kvm *kvm, struct cache *c)
+        {
+        	write_unlock_irq(&c->lock);
+        	if (refill(c))
+        		goto out_error;
+        	write_lock_irq(&c->lock);
+        	return 0;
+
+        out_error:
+        	write_lock_irq(&c->lock);
+        	return -EFAULT;
+        }
+
+        static void unlock_two(struct kvm *dst, struct kvm *src)
+        {
+        	mutex_unlock(&dst->lock);
+        	mutex_unlock(&src->lock);
+        }
+    """) == []
+
+
+def test_unlock_all_loop_after_lock_all_loop(check):
+    assert check("""
+        static void unlock_vcpus(struct kvm *kvm)
+        {
+        	struct kvm_vcpu *vcpu;
+        	unsigned long i;
+
+        	kvm_for_each_vcpu(i, vcpu, kvm)
+        		mutex_unlock(&vcpu->mutex);
+        }
+
+        static void map(struct kvm *kvm)
+        {
+        	struct kvm_vcpu *vcpu;
+        	unsigned long i;
+
+        	mutex_lock(&kvm->arch.map_lock);
+        	kvm_for_each_vcpu(i, vcpu, kvm)
+        		poke(vcpu);
+        	mutex_unlock(&kvm->arch.map_lock);
         }
     """) == []

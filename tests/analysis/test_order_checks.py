@@ -231,6 +231,22 @@ def test_requires_outer(check):
     code = """
         static void bad(struct kvm *kvm)
         {
+        	read_lock(&kvm->mmu_lock);
+        	zap(kvm);
+        	read_unlock(&kvm->mmu_lock);
+        	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
+        	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
+        }
+
+        static void callers_hold_it(struct kvm *kvm)
+        {
+        	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
+        	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
+        }
+
+        static void helper_asserts(struct kvm *kvm, bool shared)
+        {
+        	kvm_lockdep_assert_mmu_lock_held(kvm, shared);
         	spin_lock(&kvm->arch.tdp_mmu_pages_lock);
         	spin_unlock(&kvm->arch.tdp_mmu_pages_lock);
         }

@@ -17,7 +17,14 @@ from kvmlock.analysis.findings import Finding, Related, Span
 from kvmlock.analysis.lockapi import LockApi
 from kvmlock.analysis.lockexpr import LockRef
 from kvmlock.analysis.state import Held, Origin, State
-from kvmlock.rules.model import SRCU_CLASS, Citation, OrderRule, Rule, RuleBase
+from kvmlock.rules.model import (
+    SRCU_CLASS,
+    Citation,
+    OrderRule,
+    RequiresOuterRule,
+    Rule,
+    RuleBase,
+)
 
 _WS = re.compile(r"\s+")
 
@@ -39,6 +46,13 @@ class _Return:
     node: Node
     kind: str
     held: dict[str, Held]
+    variable: str | None = None  # `return r;`
+
+    def kind_for(self, held: Held) -> str:
+        """The return's kind on the paths holding `held` (see Held.values)."""
+        if self.variable and held.values is not None:
+            return dict(held.values).get(self.variable, self.kind)
+        return self.kind
 
 
 @dataclass
@@ -51,11 +65,15 @@ class EventChecks:
     enabled: frozenset[str]
     findings: list[Finding] = field(default_factory=list)
     returns: list[_Return] = field(default_factory=list)
+    acquired: set[str] = field(default_factory=set)
+    unguarded: list[tuple[Node, RequiresOuterRule, str]] = field(default_factory=list)
     _seen: set[tuple[str, int, str]] = field(default_factory=set)
 
     def reset(self) -> None:
         self.findings.clear()
         self.returns.clear()
+        self.acquired.clear()
+        self.unguarded.clear()
         self._seen.clear()
 
     # --- events -------------------------------------------------------------------------
@@ -97,12 +115,10 @@ class EventChecks:
                     f"{held.cls} (line {held.line})",
                     outer=held,
                 )
+        self.acquired.add(ref.cls)
         for rule in self.rules.required_outers(ref.cls, arch):
             if not state.may_hold(rule.outer):
-                self._emit(
-                    "requires-outer", node, True, rule,
-                    f"{what} without holding {rule.outer}",
-                )
+                self.unguarded.append((node, rule, what))
         if self.facts.is_mmu_notifier:
             rule = self.rules.mmu_notifier_forbidden(ref.cls, arch)
             if rule is not None:
@@ -143,19 +159,33 @@ class EventChecks:
     def release(self, state: State, ref: LockRef, node: Node) -> None:
         if state.find(ref.cls, ref.instance) is not None:
             return
-        if ref.cls in state.released:
+        if ref.instance in state.released:
             self._emit(
                 "unlock-unheld", node, True, None,
                 f"{self._call_text(node)} but {ref.cls} is not held on any path here "
                 "(it was already released)",
             )
 
-    def returned(self, state: State, node: Node, kind: str) -> None:
-        self.returns.append(_Return(node=node, kind=kind, held=dict(state.held)))
+    def returned(self, state: State, node: Node, kind: str, variable: str | None) -> None:
+        self.returns.append(_Return(node, kind, dict(state.held), variable))
 
     # --- per-function conclusions ---------------------------------------------------------
 
     def finish(self) -> None:
+        self._requires_outer()
+        self._lock_leaks()
+
+    def _requires_outer(self) -> None:
+        """A lock taken without its outer lock is reported when this function manages the
+        outer lock itself; otherwise its callers may hold it (interprocedural territory)."""
+        for node, rule, what in self.unguarded:
+            if rule.outer in self.acquired:
+                self._emit(
+                    "requires-outer", node, True, rule,
+                    f"{what} without holding {rule.outer}, which this function takes elsewhere",
+                )
+
+    def _lock_leaks(self) -> None:
         """lock-leak, following smatch: quiet unless a failure return or disagreeing
         returns of the same kind show the lock was meant to be dropped."""
         classes: dict[str, Held] = {}
@@ -171,17 +201,14 @@ class EventChecks:
             for ret in holding:
                 held = next(h for h in ret.held.values() if h.cls == cls)
                 line = self.line_col(ret.node.start_byte)[0]  # type: ignore[operator]
-                if ret.kind == "fail":
+                if ret.kind_for(held) == "fail":
                     reason = "on a failure path"
                 else:
                     peers = [r for r in releasing if r.kind == ret.kind]
-                    if not peers and held.must:
-                        continue
                     if not peers:
-                        reason = "on some paths into this return"
-                    else:
-                        other = self.line_col(peers[0].node.start_byte)[0]  # type: ignore[operator]
-                        reason = f"while the return at line {other} releases it"
+                        continue
+                    other = self.line_col(peers[0].node.start_byte)[0]  # type: ignore[operator]
+                    reason = f"while the return at line {other} releases it"
                 self._emit(
                     "lock-leak", ret.node, held.must, None,
                     f"return with {cls} held (taken at line {held.line}) {reason}"
@@ -198,10 +225,10 @@ class EventChecks:
         if nested or self.api.kind(kind).shared:
             return
         held = state.held.get(ref.instance)
-        if held is None or not held.must or self.api.kind(held.kind).shared:
+        if held is None or self.api.kind(held.kind).shared:
             return
         self._emit(
-            "double-lock", node, True, None,
+            "double-lock", node, held.must, None,
             f"{what} while {ref.instance} is already held (line {held.line})",
             outer=held,
         )

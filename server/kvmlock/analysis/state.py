@@ -30,6 +30,9 @@ class Held:
     cond: str | None = None  # `if (c) lock(l);`: held exactly when c is true
     scope: tuple[int, int] | None = None  # guard scope (byte range) it is released at the end of
     depth: int = 1  # re-acquisitions of the same instance (nested, recursive read side)
+    # Return-value facts on the paths that hold it, once merged with paths that do not:
+    # `r = -EINVAL; goto out;` holding it, `r = 0` releasing it, joined at `out:`.
+    values: tuple[tuple[str, str], ...] | None = None
 
     @property
     def base(self) -> str:
@@ -40,13 +43,16 @@ class Held:
 @dataclass(frozen=True)
 class State:
     held: dict[str, Held]
-    released: frozenset[str]  # classes released earlier on some path into here
+    released: frozenset[str]  # instances released earlier on some path into here
+    borrowed: frozenset[str]  # instances the caller held: released here before any acquire
     values: dict[str, str]  # variable → "fail" | "ok" | "unknown": simple return-value tracking
     results: dict[str, tuple[str, str]]  # variable → (instance, "try"|"cond") it tells about
 
     @staticmethod
     def empty() -> State:
-        return State(held={}, released=frozenset(), values={}, results={})
+        return State(
+            held={}, released=frozenset(), borrowed=frozenset(), values={}, results={}
+        )
 
     def holding(self, held: Held) -> State:
         new = dict(self.held)
@@ -56,7 +62,7 @@ class State:
     def without(self, instance: str) -> State:
         new = dict(self.held)
         lock = new.pop(instance, None)
-        released = self.released | {lock.cls} if lock else self.released
+        released = self.released | {lock.base} if lock else self.released
         return replace(self, held=new, released=released)
 
     def find(self, cls: str, instance: str) -> Held | None:
@@ -116,14 +122,16 @@ class State:
                 held[new_key] = replace(lock, instance=new_key, must=must)
             else:
                 held[key] = lock
-        return replace(self, held=held)
+        released = frozenset(r for r in self.released if not _mentions(r, name))
+        borrowed = frozenset(b for b in self.borrowed if not _mentions(b, name))
+        return replace(self, held=held, released=released, borrowed=borrowed)
 
     def without_base(self, base: str) -> State:
         """Release every instance written as `base` (one per element of a lock-all loop)."""
         keys = [k for k, lock in self.held.items() if lock.base == base]
         if not keys:
             return self
-        released = self.released | {self.held[k].cls for k in keys}
+        released = self.released | {base}
         held = {k: v for k, v in self.held.items() if k not in keys}
         return replace(self, held=held, released=released)
 
@@ -165,12 +173,20 @@ def join(a: State | None, b: State | None) -> State | None:
         else:
             lock = x or y
             assert lock is not None
-            held[key] = lock if not lock.must else replace(lock, must=False)
+            side = a if x is not None else b
+            facts = lock.values if lock.values is not None else tuple(sorted(side.values.items()))
+            held[key] = replace(lock, must=False, values=facts)
     values = {k: v for k, v in a.values.items() if b.values.get(k) == v}
     for k in (a.values.keys() | b.values.keys()) - values.keys():
         values[k] = "unknown"
     results = {k: v for k, v in a.results.items() if b.results.get(k) == v}
-    return State(held=held, released=a.released | b.released, values=values, results=results)
+    return State(
+        held=held,
+        released=a.released | b.released,
+        borrowed=a.borrowed | b.borrowed,
+        values=values,
+        results=results,
+    )
 
 
 def join_all(states: list[State | None]) -> State | None:
@@ -183,4 +199,9 @@ def join_all(states: list[State | None]) -> State | None:
 def same(a: State | None, b: State | None) -> bool:
     if a is None or b is None:
         return a is b
-    return a.held == b.held and a.released == b.released and a.values == b.values
+    return (
+        a.held == b.held
+        and a.released == b.released
+        and a.borrowed == b.borrowed
+        and a.values == b.values
+    )

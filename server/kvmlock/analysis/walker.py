@@ -48,7 +48,7 @@ class EventSink(Protocol):
 
     def sync(self, state: State, ref: LockRef, node: Node) -> None: ...
 
-    def returned(self, state: State, node: Node, kind: str) -> None: ...
+    def returned(self, state: State, node: Node, kind: str, variable: str | None) -> None: ...
 
     def reset(self) -> None: ...
 
@@ -177,14 +177,17 @@ class FunctionWalker:
         consequence = node.child_by_field_name("consequence")
         alternative = node.child_by_field_name("alternative")
         then_end = self.stmt(consequence, then) if consequence is not None else then
-        if alternative is not None:
-            branch = alternative.named_children[0] if alternative.named_child_count else None
-            else_end = self.stmt(branch, otherwise) if branch is not None else otherwise
-            return join(then_end, else_end)
+        branch = None
+        if alternative is not None and alternative.named_child_count:
+            branch = alternative.named_children[0]
+        else_end = self.stmt(branch, otherwise) if branch is not None else otherwise
         key = self._pure_condition(condition)
-        if key is not None and then_end is not None:
-            then_end = _mark_conditional(then_end, state, key)
-        return join(then_end, otherwise)
+        if key is not None:
+            if then_end is not None:
+                then_end = _mark_conditional(then_end, state, key)
+            if else_end is not None and branch is not None:
+                else_end = _mark_conditional(else_end, state, "!" + key)
+        return join(then_end, else_end)
 
     def _scoped_guard(self, node: Node, state: State, macro: str) -> State | None:
         condition = node.child_by_field_name("condition")
@@ -215,7 +218,8 @@ class FunctionWalker:
         failure = parts[1].strip() if len(parts) == 3 else ""
         if failure.startswith("return"):
             if self.reporting:
-                self.sink.returned(state, node, _classify_text(failure[6:].strip(), state))
+                kind = _classify_text(failure[6:].strip(), state)
+                self.sink.returned(state, node, kind, None)
             return None
         if failure.startswith("goto"):
             self._goto_label(failure[4:].strip().rstrip(";").strip(), state)
@@ -227,11 +231,10 @@ class FunctionWalker:
         condition = node.child_by_field_name("condition")
         body = node.child_by_field_name("body")
         if macro is not None and macro != "while":
-            variables = [
-                self.scope.node_text(item)
-                for item in _comma_items(condition)
-                if item.type == "identifier"
-            ]
+            items = _comma_items(condition)
+            # The last argument is the collection walked; the others are the cursors.
+            cursors = items if len(items) == 1 else items[:-1]
+            variables = [self.scope.node_text(i) for i in cursors if i.type == "identifier"]
             return self._loop(node, state, None, body, None, loop_vars=variables, macro=True)
         return self._loop(node, state, condition, body, None)
 
@@ -384,14 +387,16 @@ class FunctionWalker:
             after = self.expr(value, state)
             if after is None:
                 return None
-            self._report_return(after, node, kind)
+            self._report_return(after, node, kind, _plain_name(value, self.text))
         else:
             self._report_return(state, node, "void")
         return None
 
-    def _report_return(self, state: State, node: Node, kind: str) -> None:
+    def _report_return(
+        self, state: State, node: Node, kind: str, variable: str | None = None
+    ) -> None:
         if self.reporting:
-            self.sink.returned(state, node, kind)
+            self.sink.returned(state, node, kind, variable)
 
     def _goto(self, node: Node, state: State) -> None:
         label = node.child_by_field_name("label")
@@ -571,6 +576,8 @@ class FunctionWalker:
         if self.reporting:
             self.sink.acquire(state, ref, kind, node, nested)
         again = state.held.get(ref.instance)
+        if origin is Origin.ACQUIRED and ref.instance in state.borrowed:
+            origin = Origin.ENTRY
         held = Held(
             cls=ref.cls,
             instance=ref.instance,
@@ -591,11 +598,21 @@ class FunctionWalker:
             jump.released.add(ref.instance)
         held = state.find(ref.cls, ref.instance)
         if held is None:
-            # First touch is an unlock: the caller held it. Remember it is released now.
-            return replace(state, released=state.released | {ref.cls})
+            if ref.instance in state.released:
+                return state
+            # First touch is an unlock: the caller held it; re-taking it later restores it.
+            return replace(
+                state,
+                released=state.released | {ref.instance},
+                borrowed=state.borrowed | {ref.instance},
+            )
         if held.depth > 1:
             return state.holding(replace(held, depth=held.depth - 1))
-        return state.without(held.instance)
+        released = state.without(held.instance)
+        if held.origin is Origin.ENTRY:
+            # The caller's lock, dropped for a while: taking it again gives it back.
+            return replace(released, borrowed=released.borrowed | {held.base})
+        return released
 
     def _assert_held(self, state: State, ref: LockRef, node: Node) -> State:
         held = state.find(ref.cls, ref.instance)
@@ -713,7 +730,9 @@ class FunctionWalker:
         key = self._pure_condition(node)
         if key is None:
             return after, after
-        return _on_condition(after, key, True), _on_condition(after, key, False)
+        true = _on_condition(_on_condition(after, key, True), "!" + key, False)
+        false = _on_condition(_on_condition(after, key, False), "!" + key, True)
+        return true, false
 
     def _split_on_result(self, state: State, instance: str, how: str) -> tuple[State, State]:
         """`if (r)` after `r = mutex_trylock(..)` / `r = mutex_lock_killable(..)`."""

@@ -1,0 +1,406 @@
+"""The `kvmlock` command line: check C files, list the rule base.
+
+Only argparse, os and sys are imported at module level: `kvmlock --version` and a one-file
+check should not pay for tree-sitter, rich or the rules reader before they are needed.
+Everything a worker process runs lives at module level so ProcessPoolExecutor can pickle it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kvmlock.analysis.findings import Finding
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+SOURCE_SUFFIXES = (".c", ".h")
+# Below this many files a progress bar is more flicker than help.
+PROGRESS_MIN_FILES = 20
+# Notes about the checker itself (a function it could not follow) are not code findings:
+# they are shown, but do not fail a pre-commit run.
+INFORMATIONAL_RULES = frozenset({"analysis-skipped"})
+
+
+class UsageError(Exception):
+    """Bad command-line input discovered after argparse accepted it."""
+
+
+# --- argument parsing ------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from kvmlock import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="kvmlock",
+        description="Find locking mistakes in Linux KVM C code, citing the rule of "
+        "Documentation/virt/kvm/locking.rst each one breaks.",
+    )
+    parser.add_argument("--version", action="version", version=f"kvmlock {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    check = sub.add_parser("check", help="check C files and directories")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        default=["."],
+        metavar="PATH",
+        help="files or directories (recursed for *.c and *.h); default: .",
+    )
+    check.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: 1 for one file, else one per CPU)",
+    )
+    check.add_argument(
+        "--locking-rst",
+        metavar="PATH",
+        help="rules from this locking.rst instead of the one found from each "
+        "file's kernel tree (or the built-in pack)",
+    )
+    check.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    check.add_argument("--output", "-o", metavar="FILE", help="write the report here")
+    check.add_argument("--select", metavar="ID,...", help="run only these checks")
+    check.add_argument("--ignore", metavar="ID,...", help="skip these checks")
+    check.add_argument("--no-color", action="store_true", help="plain text output")
+    check.set_defaults(run=run_check)
+
+    rules = sub.add_parser("rules", help="print the rule base that applies to PATH")
+    rules.add_argument(
+        "path",
+        nargs="?",
+        default=".",
+        metavar="PATH",
+        help="where to look for the kernel tree's locking.rst; default: .",
+    )
+    rules.add_argument("--locking-rst", metavar="PATH", help="read this locking.rst")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.set_defaults(run=run_rules)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.run(args))
+    except SystemExit as exc:  # argparse's --version, --help and usage errors
+        if exc.code is None:
+            return EXIT_CLEAN
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"kvmlock: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `kvmlock check | head`: the reader left; silence the flush at interpreter exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    rules_source: str = ""
+    rules_problems: tuple[str, ...] = ()
+
+
+def enabled_checks(select: str | None, ignore: str | None) -> frozenset[str] | None:
+    """The check ids to run, or None for all of them; unknown ids are a usage error."""
+    from kvmlock.analysis.checks import registry
+
+    known = registry()
+
+    def parse(option: str, value: str | None) -> set[str]:
+        ids = {part.strip() for part in (value or "").split(",") if part.strip()}
+        unknown = sorted(ids - set(known))
+        if unknown:
+            raise UsageError(
+                f"{option}: unknown check id {', '.join(unknown)} (known: {', '.join(known)})"
+            )
+        return ids
+
+    selected = parse("--select", select)
+    ignored = parse("--ignore", ignore)
+    if not selected and not ignored:
+        return None
+    return frozenset((selected or set(known)) - ignored)
+
+
+def collect_files(paths: Sequence[str], errors: list[str]) -> list[str]:
+    """Files to check, in a stable order. Named files are taken as they are; directories are
+    searched for *.c and *.h, skipping hidden directories and never entering one twice."""
+    files: list[str] = []
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: set[str] = set()
+    for raw in paths:
+        path = os.path.normpath(raw)
+        if os.path.isdir(path):
+            found = _walk(path, seen_dirs)
+        elif os.path.exists(path):
+            found = iter([path])
+        else:
+            errors.append(f"{raw}: error: no such file or directory")
+            continue
+        for name in found:
+            if name not in seen_files:
+                seen_files.add(name)
+                files.append(name)
+    return files
+
+
+def _walk(top: str, seen: set[tuple[int, int]]) -> Iterator[str]:
+    # Symlinked directories are followed (kernel trees use a few), but each directory is
+    # identified by (device, inode) so a link back up the tree ends the descent.
+    try:
+        info = os.stat(top)
+    except OSError:
+        return
+    key = (info.st_dev, info.st_ino)
+    if key in seen:
+        return
+    seen.add(key)
+    try:
+        with os.scandir(top) as it:
+            entries = sorted(it, key=lambda entry: entry.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if is_dir:
+            yield from _walk(entry.path, seen)
+        elif entry.name.endswith(SOURCE_SUFFIXES):
+            yield entry.path
+
+
+def check_file(job: tuple[str, str | None, frozenset[str] | None]) -> FileResult:
+    """Worker: read, parse and analyse one file. Never raises for a bad input file."""
+    path, locking_rst, enabled = job
+    try:
+        with open(path, "rb") as handle:
+            source = handle.read()
+    except OSError as exc:
+        return FileResult(path, error=exc.strerror or str(exc))
+    if b"\0" in source:
+        return FileResult(path, error="binary file, not checked")
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return FileResult(path, error=f"not valid UTF-8 (byte {exc.start}), not checked")
+
+    from pathlib import Path
+
+    from kvmlock.analysis.engine import analyse_document
+    from kvmlock.rules.discover import load_rules
+    from kvmlock.syntax.document import parse_document
+
+    rules = load_rules(Path(locking_rst) if locking_rst else None, near=Path(path))
+    try:
+        doc = parse_document(path, source)
+        findings = analyse_document(doc, rules, enabled)
+    except RecursionError:
+        return FileResult(path, error="too deeply nested to analyse, not checked")
+    except Exception as exc:  # one file tripping a checker bug must not lose the others
+        if os.environ.get("KVMLOCK_DEBUG"):
+            raise
+        return FileResult(
+            path,
+            error=f"internal error ({type(exc).__name__}: {exc}); set KVMLOCK_DEBUG=1 "
+            "for a traceback and please report it",
+        )
+    return FileResult(path, findings, None, rules.source, tuple(rules.problems))
+
+
+def default_jobs(requested: int | None, files: int) -> int:
+    if requested is not None and requested > 0:
+        return min(requested, max(files, 1))
+    if files <= 1:
+        return 1
+    return max(1, min(os.cpu_count() or 1, files))
+
+
+def run_check(args: argparse.Namespace) -> int:
+    if args.jobs is not None and args.jobs < 0:
+        raise UsageError("--jobs must be 0 (automatic) or more")
+    if args.locking_rst and not os.path.isfile(args.locking_rst):
+        raise UsageError(f"--locking-rst {args.locking_rst}: no such file")
+    enabled = enabled_checks(args.select, args.ignore)
+
+    errors: list[str] = []
+    files = collect_files(args.paths, errors)
+    locking_rst = os.path.abspath(args.locking_rst) if args.locking_rst else None
+    jobs = [(path, locking_rst, enabled) for path in files]
+    results = list(_run_jobs(jobs, default_jobs(args.jobs, len(files))))
+
+    findings: list[Finding] = []
+    problems: dict[str, None] = {}
+    for result in results:
+        if result.error is not None:
+            errors.append(f"{result.path}: error: {result.error}")
+            continue
+        findings.extend(result.findings)
+        for problem in result.rules_problems:
+            problems.setdefault(f"kvmlock: warning: {result.rules_source}: {problem}")
+    findings.sort(key=lambda f: f.sort_key())
+
+    for line in [*problems, *errors]:
+        print(line, file=sys.stderr)
+    if not _write_report(args, findings, errors):
+        return EXIT_ERROR
+    _print_summary(findings, len(files), len(errors))
+    if errors:
+        return EXIT_ERROR
+    failing = [f for f in findings if f.rule not in INFORMATIONAL_RULES]
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def _run_jobs(jobs: list, workers: int) -> Iterator[FileResult]:
+    progress = _progress(len(jobs))
+    try:
+        if workers <= 1:
+            results: Iterator[FileResult] = map(check_file, jobs)
+            for result in results:
+                progress.advance()
+                yield result
+            return
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunk = max(1, len(jobs) // (workers * 8))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for result in pool.map(check_file, jobs, chunksize=chunk):
+                progress.advance()
+                yield result
+    finally:
+        progress.close()
+
+
+class _NoProgress:
+    def advance(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _RichProgress:
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._progress = Progress(
+            TextColumn("checking"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+        self._task = self._progress.add_task("check", total=total)
+        self._progress.start()
+
+    def advance(self) -> None:
+        self._progress.advance(self._task)
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+def _progress(total: int) -> _NoProgress | _RichProgress:
+    if total >= PROGRESS_MIN_FILES and sys.stderr.isatty():
+        return _RichProgress(total)
+    return _NoProgress()
+
+
+def _write_report(args: argparse.Namespace, findings: list[Finding], errors: list[str]) -> bool:
+    if args.format == "json":
+        import json
+
+        from kvmlock.output.json_format import render_json
+
+        report = json.dumps(render_json(findings), indent=2) + "\n"
+    elif args.format == "sarif":
+        import json
+
+        from kvmlock.output.sarif import render_sarif
+
+        report = json.dumps(render_sarif(findings, errors), indent=2) + "\n"
+    else:
+        from kvmlock.output.text import render_text
+
+        report = render_text(findings, color=_use_color(args))
+    if args.output is None:
+        sys.stdout.write(report)
+        sys.stdout.flush()
+        return True
+    try:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(report)
+    except OSError as exc:
+        print(f"{args.output}: error: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _use_color(args: argparse.Namespace) -> bool:
+    if args.no_color or args.output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def _print_summary(findings: list[Finding], files: int, errors: int) -> None:
+    from kvmlock.output.text import summary_line
+
+    print(summary_line(findings, files, errors), file=sys.stderr)
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if args.locking_rst and not os.path.isfile(args.locking_rst):
+        raise UsageError(f"--locking-rst {args.locking_rst}: no such file")
+    from kvmlock.rules.discover import load_rules
+    from kvmlock.rules.render import render_json, render_text
+
+    locking_rst = Path(args.locking_rst) if args.locking_rst else None
+    rb = load_rules(locking_rst, near=Path(args.path))
+    # Both renderings already say where the rules came from (the `source` path, or the
+    # built-in pack with `builtin: true`), so nothing is added here.
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(render_json(rb), indent=2) + "\n")
+    else:
+        text = render_text(rb)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_CLEAN
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
