@@ -104,7 +104,10 @@ class SourceDocument:
         self.source = source
         self.text = rewritten.text
         self.annotations = rewritten.annotations
-        self.tree = _shared_parser().parse(rewritten.text, old_tree=tree)
+        parser = _shared_parser()
+        self.tree = (
+            parser.parse(rewritten.text) if tree is None else parser.parse(rewritten.text, tree)
+        )
         self._line_starts = line_starts(source)
         self._functions = None
 

@@ -154,13 +154,16 @@ def _parse_chunk(doc: SourceDocument, parser: Parser, start: int, end: int) -> l
     head = _head_start(doc.text, start, end)
     if head > start:
         attempts.append(head)
+    fallback: list[Node] = []
     for attempt in attempts:
         parser.included_ranges = [_range(doc, attempt, end)]
         tree = parser.parse(doc.text)
-        nodes = [n for n in _definitions(tree.root_node) if _acceptable(n) and not n.has_error]
-        if nodes:
+        nodes = [n for n in _definitions(tree.root_node) if _acceptable(n)]
+        if nodes and not any(n.has_error for n in nodes):
             return nodes
-    return []
+        fallback = fallback or nodes
+    # A definition with an error inside its body still has the right name and extent.
+    return fallback
 
 
 def _head_start(text: bytes, start: int, end: int) -> int:
@@ -271,3 +274,37 @@ def _parameter_name(param: Node) -> Node | None:
             inner = next((c for c in decl.named_children if c.type == "identifier"), None)
         decl = inner
     return decl
+
+
+def annotations_by_function(doc: SourceDocument) -> dict[str, list[Annotation]]:
+    """Lock annotations per function name, from definitions and from prototypes."""
+    result: dict[str, list[Annotation]] = {}
+    claimed: set[Annotation] = set()
+    for info in doc.functions:
+        if info.annotations:
+            result.setdefault(info.name, []).extend(info.annotations)
+            claimed.update(info.annotations)
+    for ann in doc.annotations:
+        if ann in claimed:
+            continue
+        name = _prototype_name(doc, ann)
+        if name is not None:
+            result.setdefault(name, []).append(ann)
+    return result
+
+
+def _prototype_name(doc: SourceDocument, ann: Annotation) -> str | None:
+    node = doc.tree.root_node.descendant_for_byte_range(ann.start_byte, ann.end_byte)
+    while node is not None and node.type not in ("declaration", "field_declaration"):
+        node = node.parent
+    if node is None:
+        return None
+    decl = node.child_by_field_name("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child_by_field_name("declarator")
+    if decl is None:
+        return None
+    inner = decl.child_by_field_name("declarator")
+    while inner is not None and inner.type not in ("identifier", "field_identifier"):
+        inner = inner.child_by_field_name("declarator")
+    return doc.original(inner) if inner is not None else None

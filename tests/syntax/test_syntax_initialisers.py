@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from conftest import FIXTURES
+
+from kvmlock.syntax.document import parse_document
+from kvmlock.syntax.initialisers import ops_assignments, ops_members
+
+
+def test_ops_members_from_fixture() -> None:
+    path = FIXTURES / "kernel_style.c"
+    doc = parse_document(str(path), path.read_bytes())
+    members = ops_members(doc, ["mmu_notifier_ops", "file_operations", "kvm_x86_ops"])
+    assert members == {
+        "mmu_notifier_ops": {"demo_mn_invalidate_start", "demo_mn_release"},
+        "file_operations": {"demo_copy", "noop_llseek"},
+        "kvm_x86_ops": set(),
+    }
+
+
+def test_ops_assignments_carry_field_and_variable() -> None:
+    src = (
+        b"static struct kvm_x86_ops demo_x86_ops __initdata = {\n"
+        b"\t.name = \"demo\",\n\t.vcpu_run = demo_vcpu_run,\n\t.hardware_enable = demo_enable,\n"
+        b"\t.vm_size = sizeof(struct demo_vm),\n};\n"
+    )
+    doc = parse_document("o.c", src)
+    got = [(a.struct_name, a.variable, a.field, a.function) for a in ops_assignments(doc)]
+    assert got == [
+        ("kvm_x86_ops", "demo_x86_ops", "vcpu_run", "demo_vcpu_run"),
+        ("kvm_x86_ops", "demo_x86_ops", "hardware_enable", "demo_enable"),
+    ]
+    (first, _) = ops_assignments(doc, ["kvm_x86_ops"])
+    assert doc.source[first.byte : first.byte + 13] == b"demo_vcpu_run"
