@@ -236,6 +236,12 @@ def check_file(job: tuple[str, str | None, frozenset[str] | None]) -> FileResult
     return FileResult(path, findings, None, rules.source, tuple(rules.problems))
 
 
+def _rules_line(source: str) -> str:
+    if source.startswith("built-in"):
+        return f"kvmlock: no locking.rst found above the checked files; rules: {source}"
+    return f"kvmlock: rules: {source}"
+
+
 def default_jobs(requested: int | None, files: int) -> int:
     if requested is not None and requested > 0:
         return min(requested, max(files, 1))
@@ -268,7 +274,8 @@ def run_check(args: argparse.Namespace) -> int:
             problems.setdefault(f"kvmlock: warning: {result.rules_source}: {problem}")
     findings.sort(key=lambda f: f.sort_key())
 
-    for line in [*problems, *errors]:
+    sources = sorted({r.rules_source for r in results if r.error is None and r.rules_source})
+    for line in [*problems, *errors, *(_rules_line(source) for source in sources)]:
         print(line, file=sys.stderr)
     if not _write_report(args, findings, errors):
         return EXIT_ERROR
