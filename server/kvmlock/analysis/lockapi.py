@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
-from kvmlock.paths import queries_dir
+from kvmlock.syntax.words import queries_dir
 
 
 @dataclass(frozen=True)
