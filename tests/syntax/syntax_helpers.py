@@ -1,9 +1,10 @@
+"""Shared helpers for the syntax tests (a plain module: conftest imports are ambiguous)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from tree_sitter import Node
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "c" / "syntax"
@@ -19,11 +20,3 @@ def walk(node: Node) -> Iterator[Node]:
 
 def problems(node: Node) -> list[Node]:
     return [n for n in walk(node) if n.is_error or n.is_missing]
-
-
-@pytest.fixture
-def fixture_bytes() -> object:
-    def read(name: str) -> bytes:
-        return (FIXTURES / name).read_bytes()
-
-    return read

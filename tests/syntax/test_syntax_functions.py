@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from conftest import FIXTURES, problems
+from syntax_helpers import FIXTURES, problems
 
 from kvmlock.syntax.document import SourceDocument, new_parser, parse_document
 from kvmlock.syntax.functions import annotations_by_function, index_functions

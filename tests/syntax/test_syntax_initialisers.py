@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from conftest import FIXTURES
+from syntax_helpers import FIXTURES
 
 from kvmlock.syntax.document import parse_document
 from kvmlock.syntax.initialisers import ops_assignments, ops_members

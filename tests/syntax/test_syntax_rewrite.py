@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import time
 
-from conftest import FIXTURES, problems, walk
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from syntax_helpers import FIXTURES, problems, walk
 
 from kvmlock.syntax.document import parse_document
 from kvmlock.syntax.rewrite import macro_name_at, rewrite

@@ -34,7 +34,6 @@ _COND = re.compile(rb"\s*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b")
 _BRACKETS = re.compile(rb"[(){};]")
 _NAME_BEFORE = re.compile(rb"([A-Za-z_]\w*)\s*\Z")
 _IDENT = re.compile(rb"[A-Za-z_]\w*")
-_IDENT_TAIL = re.compile(rb"\w*")
 # A whole macro argument that is a type, not an expression.
 _TYPE_ARG = re.compile(
     rb"""\s*
@@ -46,8 +45,13 @@ _TYPE_ARG = re.compile(
     )\s*(?=[,)])""",
     re.X,
 )
-_TYPE_WORDS = tuple(
-    re.compile(w) for w in (rb"struct", rb"union", rb"enum", rb"unsigned", rb"signed")
+# A type keyword whose type is followed by `,` or `)`: the literal start keeps the scan fast,
+# and the tail leaves out the far more common declarations (`struct kvm *kvm = ...`).
+_TYPE_WORDS = (
+    re.compile(rb"struct\s+\w+[\s*]*[,)]"),
+    re.compile(rb"union\s+\w+[\s*]*[,)]"),
+    re.compile(rb"enum\s+\w+[\s*]*[,)]"),
+    re.compile(rb"unsigned(?:\s+(?:long|int|short|char))*[\s*]*[,)]"),
 )
 _STAR_END = re.compile(rb"\*[ \t]*[,)]")
 _TYPE_KEYWORD = re.compile(rb"\b(?:const|struct|union|enum)\b|\*")
@@ -246,7 +250,8 @@ def _identifiers_containing(
     # `kvm_for_each_vcpu` is found by the scan for `for_each` anyway.
     unique = {lit for lit in unique if not any(o != lit and o in lit for o in unique)}
     for lit in unique:
-        pattern = re.compile(re.escape(lit.encode()))
+        # The `\w*` tail consumes the rest of the identifier: one hit per identifier.
+        pattern = re.compile(re.escape(lit.encode()) + rb"\w*")
         for m in pattern.finditer(masked):
             start = m.start()
             while start > 0 and masked[start - 1] in _WORD_BYTES:
@@ -256,8 +261,7 @@ def _identifiers_containing(
             if start > 0 and 0x30 <= masked[start] <= 0x39:
                 continue  # inside a number
             seen.add(start)
-            end = _IDENT_TAIL.match(masked, m.end()).end()
-            hits.append((start, bytes(masked[start:end])))
+            hits.append((start, bytes(masked[start : m.end()])))
     hits.sort()
     return iter(hits)
 
