@@ -257,3 +257,27 @@ def test_rewrite_is_fast_on_a_large_file() -> None:
     start = time.perf_counter()
     rewrite(src)
     assert time.perf_counter() - start < 0.25
+
+
+def test_bitmap_fields_and_named_variadic_macros() -> None:
+    src = (
+        b"#define demo_dbg(fmt, args...) pr_debug(fmt, ## args)\n"
+        b"struct demo {\n\tDECLARE_BITMAP(read, DEMO_MAX);\n\tDECLARE_HASHTABLE(h, 7);\n"
+        b"\tint x;\n};\n"
+    )
+    doc = parse_document("a.c", src)
+    assert problems(doc.root) == []
+    fields = [n for n in walk(doc.root) if n.type == "field_declaration"]
+    assert [doc.text[f.start_byte : f.end_byte].split()[-2] for f in fields] == [
+        b"read", b"h", b"int"
+    ]
+
+
+def test_unterminated_file_scope_macro_does_not_swallow_next_function() -> None:
+    src = (
+        b"BUILD_DEMO_HELPER(read)\nBUILD_DEMO_HELPER(write)\n\n"
+        b"static int demo_after(void)\n{\n\treturn 0;\n}\n"
+    )
+    doc = parse_document("a.c", src)
+    assert problems(doc.root) == []
+    assert [f.name for f in doc.functions] == ["demo_after"]

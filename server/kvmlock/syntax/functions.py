@@ -64,7 +64,7 @@ def index_functions(doc: SourceDocument) -> list[FunctionInfo]:
     for node in _definitions(doc.tree.root_node):
         if _acceptable(node):
             _add(found, doc, node, recovered=False)
-    for start, end in _error_regions(doc, list(found.values())):
+    for start, end in _error_regions(doc):
         for node in _reparse_region(doc, start, end):
             _add(found, doc, node, recovered=True)
     return _without_overlaps(sorted(found.values(), key=lambda f: f.start_byte))
@@ -128,26 +128,50 @@ def _without_overlaps(functions: list[FunctionInfo]) -> list[FunctionInfo]:
     return kept
 
 
-def _error_regions(doc: SourceDocument, functions: list[FunctionInfo]) -> list[tuple[int, int]]:
-    """Byte ranges of ERROR nodes at file scope, widened back to the previous item's end."""
+def _error_regions(doc: SourceDocument) -> list[tuple[int, int]]:
+    """File-scope byte ranges the parse got wrong, each widened back to the last good item.
+
+    Bad items: ERROR nodes, statements with errors (a head glued to a broken macro), and a
+    bare `{...}` at file scope (a body whose head went into the previous bad item). Runs of
+    consecutive bad items become one region so the lost head and its body stay together.
+    """
     regions: list[tuple[int, int]] = []
     stack = [doc.tree.root_node]
     while stack:
         node = stack.pop()
+        run_start: int | None = None
+        last_good_end = node.start_byte
+        run_end = 0
         for child in node.children:
-            if child.is_error:
-                prev = child.prev_sibling
-                start = prev.end_byte if prev is not None else node.start_byte
-                regions.append((start, child.end_byte))
-            elif child.type in _CONTAINERS or (child.has_error and child.type == "declaration"):
+            if child.type in _CONTAINERS and not child.is_error:
                 stack.append(child)
-            elif child.type == "function_definition" and child.has_error:
-                # A definition that swallowed its neighbours: recover inside it as well.
-                body = child.child_by_field_name("body")
-                if body is not None and _CLOSE_AT_COL0.search(doc.text, child.start_byte,
-                                                              body.end_byte - 1):
-                    regions.append((child.start_byte, child.end_byte))
+                bad = False
+            elif child.type == "function_definition":
+                bad = child.has_error and _swallowed_neighbours(doc, child)
+            else:
+                bad = child.is_error or child.type == "compound_statement" or (
+                    child.has_error and child.type != "declaration"
+                )
+            if bad:
+                if run_start is None:
+                    run_start = last_good_end
+                run_end = child.end_byte
+            else:
+                if run_start is not None:
+                    regions.append((run_start, run_end))
+                    run_start = None
+                last_good_end = child.end_byte
+        if run_start is not None:
+            regions.append((run_start, run_end))
     return sorted(regions)
+
+
+def _swallowed_neighbours(doc: SourceDocument, node: Node) -> bool:
+    """A definition with errors whose body holds a column-0 `}`: it ate the next ones."""
+    body = node.child_by_field_name("body")
+    return body is not None and bool(
+        _CLOSE_AT_COL0.search(doc.text, body.start_byte, body.end_byte - 1)
+    )
 
 
 def _reparse_region(doc: SourceDocument, start: int, end: int) -> list[Node]:

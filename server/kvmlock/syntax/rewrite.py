@@ -30,6 +30,8 @@ _STRING = re.compile(rb'"(?:[^"\\\n]|\\.)*"?')
 _CHAR = re.compile(rb"'(?:[^'\\\n]|\\.)*'?")
 _DIRECTIVE = re.compile(rb"\n[ \t]*#(?:[^\n\\]|\\.)*", re.S)
 _FIRST_DIRECTIVE = re.compile(rb"[ \t]*#(?:[^\n\\]|\\.)*", re.S)
+_DEFINE_PARAMS = re.compile(rb"\s*#[ \t]*define[ \t]+\w+\(([^)\n]*)\)")
+_NAMED_DOTS = re.compile(rb"\w[ \t]*(\.\.\.)")
 _COND = re.compile(rb"\s*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b")
 _BRACKETS = re.compile(rb"[(){};]")
 _NAME_BEFORE = re.compile(rb"([A-Za-z_]\w*)\s*\Z")
@@ -58,6 +60,7 @@ _TYPE_KEYWORD = re.compile(rb"\b(?:const|struct|union|enum)\b|\*")
 _CASE_RANGE = re.compile(rb"\.\.\.")
 _STATIC_MACRO = re.compile(rb"static\s+(?:const\s+)?([A-Z][A-Z0-9_]*)\s*\(")
 _LINE_CALL = re.compile(rb"\n([A-Za-z_]\w*)[ \t]*\(")
+_FIRST_LINE_CALL = re.compile(rb"([A-Za-z_]\w*)[ \t]*\(")
 _ALL_CAPS = re.compile(rb"[A-Z][A-Z0-9_]*")
 _OPEN_BRACE = re.compile(rb"\{")
 _CLOSE_BRACE = re.compile(rb"\}")
@@ -108,8 +111,10 @@ def rewrite(source: bytes, words: KernelWords | None = None) -> Rewritten:
     _mask_comments_and_literals(buf)
     directives = _mask_directives(buf)
     _flatten_awkward_conditionals(buf, directives)
+    _named_variadic_parameters(buf, directives)
     annotations = _strip_attributes(buf, kw)
     _declarator_macros(buf, kw)
+    _field_declarator_macros(buf, kw)
     _block_macros(buf, kw)
     _type_arguments(buf, kw)
     _unterminated_top_level_calls(buf)
@@ -179,6 +184,19 @@ def _mask_directives(buf: _Buffers) -> list[tuple[int, int]]:
     for start, end in spans:
         masked[start:end] = masked[start:end].translate(_BLANK)
     return spans
+
+
+def _named_variadic_parameters(buf: _Buffers, directives: list[tuple[int, int]]) -> None:
+    """`#define pr(fmt, args...)`: GNU named variadics are not in the grammar; drop the dots."""
+    src = buf.source
+    for start, end in directives:
+        if src.find(b"...", start, end) < 0:
+            continue
+        m = _DEFINE_PARAMS.match(src, start, end)
+        if not m:
+            continue
+        for dots in _NAMED_DOTS.finditer(src, m.start(1), m.end(1)):
+            buf.out[dots.start(1) : dots.end(1)] = b"   "
 
 
 # --- scanning helpers --------------------------------------------------------------------
@@ -457,6 +475,34 @@ def _declarator_macros(buf: _Buffers, kw: KernelWords) -> None:
             buf.blank(comma, close + 1)
 
 
+def _field_declarator_macros(buf: _Buffers, kw: KernelWords) -> None:
+    """`DECLARE_BITMAP(read, N);` as a struct field -> `DECLARE_BITMAP read   ;`.
+
+    The grammar takes the call for a field declaration with a K&R-style parameter list and
+    fails on the second argument; as `TYPE name;` it is a plain field (or local variable).
+    """
+    masked = buf.masked
+    literals = {name.split("_", 1)[0] + "_" for name in kw.name_first_declarators}
+    for start, name in _identifiers_containing(masked, literals):
+        if name.decode() not in kw.name_first_declarators:
+            continue
+        prev = _prev_significant(masked, start)
+        if prev >= 0 and masked[prev] not in b";{}":
+            continue
+        open_pos = start + len(name)
+        if open_pos >= len(masked) or masked[open_pos] != 0x28:
+            continue
+        close = _close_paren(masked, open_pos)
+        if close is None:
+            continue
+        comma = masked.find(b",", open_pos, close)
+        after = _next_significant(masked, close + 1)
+        if comma < 0 or after >= len(masked) or masked[after] != 0x3B:
+            continue
+        buf.blank(open_pos, open_pos + 1)
+        buf.blank(comma, close + 1)
+
+
 def _block_macros(buf: _Buffers, kw: KernelWords) -> None:
     """Iterator macros with a body become `while`, scoped guards become `if`."""
     masked = buf.masked
@@ -526,8 +572,12 @@ def _unterminated_top_level_calls(buf: _Buffers) -> None:
     masked = buf.masked
     depth = 0
     prev = 0
-    for m in _LINE_CALL.finditer(masked):
-        close = _close_paren(masked, m.end() - 1)
+    first = _FIRST_LINE_CALL.match(masked)
+    calls = ([(0, first.end())] if first else []) + [
+        (m.start() + 1, m.end()) for m in _LINE_CALL.finditer(masked)
+    ]
+    for start, call_end in calls:
+        close = _close_paren(masked, call_end - 1)
         if close is None:
             continue
         after = _next_significant(masked, close + 1)
@@ -535,7 +585,6 @@ def _unterminated_top_level_calls(buf: _Buffers) -> None:
             continue
         if after < len(masked) and 0x30 <= masked[after] <= 0x39:
             continue
-        start = m.start() + 1
         depth += masked.count(b"{", prev, start) - masked.count(b"}", prev, start)
         prev = start
         if depth == 0 and masked.find(b"\n", close, after) >= 0:

@@ -46,6 +46,7 @@ class KernelWords:
     type_argument_macros: frozenset[str]
     not_macros: frozenset[str]
     type_first_declarators: frozenset[str]
+    name_first_declarators: frozenset[str]
 
     def is_loop(self, name: str) -> bool:
         return name in self.loop_macros or any(s in name for s in self.loop_substrings)
@@ -71,4 +72,5 @@ def load_words(path: str | None = None) -> KernelWords:
         type_argument_macros=frozenset(types["type_argument_macros"]),
         not_macros=frozenset(types["not_macros"]),
         type_first_declarators=frozenset(types["type_first_declarators"]),
+        name_first_declarators=frozenset(types.get("name_first_declarators", ())),
     )
