@@ -347,3 +347,47 @@ def test_leaf_lock(check):
         }
     """)
     assert [(f.rule, f.function, f.severity) for f in found] == [("leaf-lock", "a", "warning")]
+
+
+def test_scoped_cond_guard_acquire_and_class_guards(check):
+    code = """
+        static int a(struct kvm_vcpu *vcpu)
+        {
+        	scoped_cond_guard(mutex_intr, return -EINTR, &vcpu->mutex) {
+        		mutex_lock(&vcpu->kvm->lock);
+        		mutex_unlock(&vcpu->kvm->lock);
+        	}
+        	mutex_lock(&vcpu->kvm->lock);
+        	mutex_unlock(&vcpu->kvm->lock);
+        	return 0;
+        }
+
+        static int b(struct kvm_vcpu *vcpu)
+        {
+        	int err;
+
+        	ACQUIRE(mutex_intr, lock)(&vcpu->mutex);
+        	err = ACQUIRE_ERR(mutex_intr, &lock);
+        	if (err)
+        		return err;
+        	mutex_lock(&vcpu->kvm->lock);
+        	mutex_unlock(&vcpu->kvm->lock);
+        	return 0;
+        }
+
+        static int c(struct kvm_vcpu *vcpu)
+        {
+        	CLASS(mutex, scope)(&vcpu->mutex);
+        	mutex_lock(&vcpu->kvm->lock);
+        	mutex_unlock(&vcpu->kvm->lock);
+        	return 0;
+        }
+    """
+    found = check(code)
+    # Inside the guards only; the line after scoped_cond_guard's body is outside it, and no
+    # guard is ever reported as a leak.
+    assert [(f.rule, f.function, f.span.line) for f in found] == [
+        ("lock-order", "a", 5),
+        ("lock-order", "b", 21),
+        ("lock-order", "c", 29),
+    ]
