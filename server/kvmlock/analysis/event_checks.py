@@ -8,6 +8,7 @@ step softer, so a maintainer is never shouted at for a path the code may not tak
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -61,7 +62,7 @@ class EventChecks:
     api: LockApi
     facts: FunctionFacts
     source: bytes
-    line_col: object  # callable byte → (line, col)
+    line_col: Callable[[int], tuple[int, int]]
     enabled: frozenset[str]
     findings: list[Finding] = field(default_factory=list)
     returns: list[_Return] = field(default_factory=list)
@@ -200,14 +201,14 @@ class EventChecks:
             releasing = [r for r in self.returns if not _holds(r, cls)]
             for ret in holding:
                 held = next(h for h in ret.held.values() if h.cls == cls)
-                line = self.line_col(ret.node.start_byte)[0]  # type: ignore[operator]
+                line = self.line_col(ret.node.start_byte)[0]
                 if ret.kind_for(held) == "fail":
                     reason = "on a failure path"
                 else:
                     peers = [r for r in releasing if r.kind == ret.kind]
                     if not peers:
                         continue
-                    other = self.line_col(peers[0].node.start_byte)[0]  # type: ignore[operator]
+                    other = self.line_col(peers[0].node.start_byte)[0]
                     reason = f"while the return at line {other} releases it"
                 self._emit(
                     "lock-leak", ret.node, held.must, None,
@@ -266,14 +267,14 @@ class EventChecks:
             message += f" — {citation.short()}: {rule.statement()}"
         related: list[Related] = []
         if outer is not None and outer.byte != node.start_byte:
-            line, col = self.line_col(outer.byte)  # type: ignore[operator]
+            line, col = self.line_col(outer.byte)
             related.append(Related(f"{outer.cls} taken here", self.facts.path, line, col))
         if citation is not None:
             related.append(
                 Related(f"rule: {rule.statement()}", citation.document, citation.line)  # type: ignore[union-attr]
             )
-        start_line, start_col = self.line_col(node.start_byte)  # type: ignore[operator]
-        end_line, end_col = self.line_col(node.end_byte)  # type: ignore[operator]
+        start_line, start_col = self.line_col(node.start_byte)
+        end_line, end_col = self.line_col(node.end_byte)
         self.findings.append(
             Finding(
                 path=self.facts.path,

@@ -11,6 +11,7 @@ function, when the states are the fixpoint ones.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -72,8 +73,8 @@ class FunctionWalker:
         source: bytes,
         api: LockApi,
         sink: EventSink,
-        line_of: callable,  # type: ignore[valid-type]
-        lock_kind_hint: callable,  # type: ignore[valid-type]
+        line_of: Callable[[int], int],
+        lock_kind_hint: Callable[[str], str],
     ) -> None:
         self.text = text  # the rewritten buffer the tree was parsed from
         self.source = source  # the original buffer: macro names live here
