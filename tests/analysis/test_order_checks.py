@@ -391,3 +391,32 @@ def test_scoped_cond_guard_acquire_and_class_guards(check):
         ("lock-order", "b", 21),
         ("lock-order", "c", 29),
     ]
+
+
+def test_srcu_read_side_inside_a_documented_inner_lock_is_not_an_order_bug(check):
+    """A read-side section never waits: "kvm->srcu outside kvm->lock" is enforced on the
+    writer (sync-srcu), not on srcu_read_lock taken under kvm->lock."""
+    from kvmlock.rules.model import Citation, OrderRule, RuleBase, SyncSrcuForbiddenRule
+
+    cite = Citation("fixture", 36, "1. Acquisition Orders")
+    rules = RuleBase(
+        source="fixture",
+        builtin=False,
+        rules=[
+            OrderRule(cite, None, outer="kvm->srcu", inner="kvm->lock"),
+            SyncSrcuForbiddenRule(cite, None, lock="kvm->lock"),
+        ],
+    )
+    found = check("""
+        static void f(struct kvm *kvm)
+        {
+        	int idx;
+
+        	mutex_lock(&kvm->lock);
+        	idx = srcu_read_lock(&kvm->srcu);
+        	srcu_read_unlock(&kvm->srcu, idx);
+        	synchronize_srcu(&kvm->srcu);
+        	mutex_unlock(&kvm->lock);
+        }
+    """, rules=rules)
+    assert [(f.rule, f.span.line) for f in found] == [("sync-srcu", 9)]

@@ -83,10 +83,11 @@ class EventChecks:
         arch = self.facts.arch
         what = self._call_text(node)
         self._double_lock(state, ref, kind, node, nested, what)
+        waits = self.api.kind(kind).waits
         for held in state.held.values():
             if held.cls == ref.cls:
                 continue
-            chain = self.rules.order_chain(ref.cls, held.cls, arch)
+            chain = self.rules.order_chain(ref.cls, held.cls, arch) if waits else None
             if chain:
                 self._emit(
                     "lock-order", node, held.must, chain[0],

@@ -14,6 +14,7 @@ class KindInfo:
     sleeps: bool
     spins: bool
     shared: bool
+    waits: bool = True
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class LockApi:
     kinds: dict[str, KindInfo]
 
     def kind(self, name: str) -> KindInfo:
-        return self.kinds.get(name, KindInfo(sleeps=False, spins=False, shared=False))
+        return self.kinds.get(name, KindInfo(sleeps=False, spins=False, shared=False, waits=True))
 
 
 @cache
