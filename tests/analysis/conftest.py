@@ -74,6 +74,6 @@ def ids(findings: list[Finding]) -> list[str]:
     return [f.rule for f in findings]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def check():
     return run

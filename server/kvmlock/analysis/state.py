@@ -159,7 +159,8 @@ def join(a: State | None, b: State | None) -> State | None:
     if a is b:
         return a
     held: dict[str, Held] = {}
-    for key in a.held.keys() | b.held.keys():
+    # Deterministic order (a's locks, then b's others): lookups by class take the first match.
+    for key in [*a.held, *(k for k in b.held if k not in a.held)]:
         x, y = a.held.get(key), b.held.get(key)
         if x is not None and y is not None:
             merged = x
