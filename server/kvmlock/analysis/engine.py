@@ -15,6 +15,7 @@ from kvmlock.analysis.event_checks import EventChecks, FunctionFacts
 from kvmlock.analysis.findings import Finding, Span
 from kvmlock.analysis.lockapi import LockApi, lock_api
 from kvmlock.analysis.lockexpr import Scope
+from kvmlock.analysis.observations import Observations
 from kvmlock.analysis.state import Held, Origin, State
 from kvmlock.analysis.walker import FunctionWalker, GiveUp
 from kvmlock.rules.classes import canonical, join_field, struct_root, tables
@@ -66,14 +67,27 @@ def file_context(
 def analyse_document(
     doc: SourceDocument, rules: RuleBase, enabled: frozenset[str] | None = None
 ) -> list[Finding]:
-    ctx = file_context(doc, rules, enabled)
-    findings: list[Finding] = []
-    for function in doc.functions:
-        findings.extend(analyse_function(doc, function, ctx))
+    findings = [f for result in analyse_functions(doc, rules, enabled) for f in result.findings]
     return sorted(unsuppressed(doc.source, findings), key=Finding.sort_key)
 
 
-def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) -> list[Finding]:
+@dataclass
+class FunctionResult:
+    """One function's findings and observations: the unit the language server caches."""
+
+    name: str
+    findings: list[Finding]
+    observations: Observations
+
+
+def analyse_functions(
+    doc: SourceDocument, rules: RuleBase, enabled: frozenset[str] | None = None
+) -> list[FunctionResult]:
+    ctx = file_context(doc, rules, enabled)
+    return [analyse_function(doc, function, ctx) for function in doc.functions]
+
+
+def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) -> FunctionResult:
     facts = FunctionFacts(
         name=fn.name,
         path=ctx.path,
@@ -103,12 +117,14 @@ def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) ->
         walker.scope.declare(param)
     entry, acquires = _entry_state(doc, fn, walker.scope, ctx.rules)
     facts.acquires = acquires
+    sink.observations.entry_held = tuple(sorted(entry.held))
     try:
         walker.run(parameters, fn.body, entry)
     except (GiveUp, RecursionError) as exc:
-        return [_gave_up(doc, fn, ctx, str(exc) or "nesting too deep")]
+        skipped = _gave_up(doc, fn, ctx, str(exc) or "nesting too deep")
+        return FunctionResult(fn.name, [skipped], Observations(fn.name))
     sink.finish()
-    return sink.findings
+    return FunctionResult(fn.name, sink.findings, sink.observations)
 
 
 def kind_hint(rules: RuleBase, cls: str) -> str:

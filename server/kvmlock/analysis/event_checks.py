@@ -17,6 +17,7 @@ from kvmlock.analysis.checks import Check, lower, registry
 from kvmlock.analysis.findings import Finding, Related, Span
 from kvmlock.analysis.lockapi import LockApi
 from kvmlock.analysis.lockexpr import LockRef
+from kvmlock.analysis.observations import CallSite, HeldAt, LockEvent, Observations, Site
 from kvmlock.analysis.state import Held, Origin, State
 from kvmlock.rules.model import (
     SRCU_CLASS,
@@ -66,11 +67,13 @@ class EventChecks:
     enabled: frozenset[str]
     findings: list[Finding] = field(default_factory=list)
     returns: list[_Return] = field(default_factory=list)
+    observations: Observations = field(default_factory=lambda: Observations(""))
     acquired: set[str] = field(default_factory=set)
     unguarded: list[tuple[Node, RequiresOuterRule, str]] = field(default_factory=list)
     _seen: set[tuple[str, int, str]] = field(default_factory=set)
 
     def reset(self) -> None:
+        self.observations.clear()
         self.findings.clear()
         self.returns.clear()
         self.acquired.clear()
@@ -82,6 +85,7 @@ class EventChecks:
     def acquire(self, state: State, ref: LockRef, kind: str, node: Node, nested: bool) -> None:
         arch = self.facts.arch
         what = self._call_text(node)
+        self._observe("acquire", state, ref, kind, node, what)
         self._double_lock(state, ref, kind, node, nested, what)
         waits = self.api.kind(kind).waits
         for held in state.held.values():
@@ -131,6 +135,7 @@ class EventChecks:
 
     def sync(self, state: State, ref: LockRef, node: Node) -> None:
         what = self._call_text(node)
+        self._observe("sync", state, ref, "srcu", node, what)
         arch = self.facts.arch
         for held in state.held.values():
             if held.cls == ref.cls:
@@ -158,7 +163,23 @@ class EventChecks:
                     outer=held,
                 )
 
+    def asserted(self, state: State, ref: LockRef, node: Node) -> None:
+        self._observe("assert", state, ref, "", node, self._call_text(node))
+
+    def call(
+        self,
+        state: State,
+        node: Node,
+        callee: str,
+        arguments: tuple[str, ...],
+        argument_classes: tuple[str | None, ...],
+    ) -> None:
+        self.observations.calls.append(
+            CallSite(callee, self._site(node), _held_at(state), arguments, argument_classes)
+        )
+
     def release(self, state: State, ref: LockRef, node: Node) -> None:
+        self._observe("release", state, ref, "", node, self._call_text(node))
         if state.find(ref.cls, ref.instance) is not None:
             return
         if ref.instance in state.released:
@@ -176,6 +197,19 @@ class EventChecks:
     def finish(self) -> None:
         self._requires_outer()
         self._lock_leaks()
+        obs = self.observations
+        obs.function = self.facts.name
+        obs.acquires_annotated = tuple(sorted(self.facts.acquires))
+        if self.returns:
+            common = set.intersection(
+                *({h.cls for h in r.held.values() if h.origin is Origin.ACQUIRED and h.must}
+                  for r in self.returns)
+            )
+            obs.held_at_every_return = tuple(sorted(common))
+        taken = {e.cls for e in obs.events if e.action == "acquire"}
+        obs.released_from_caller = tuple(
+            sorted({e.cls for e in obs.events if e.action == "release"} - taken)
+        )
 
     def _requires_outer(self) -> None:
         """A lock taken without its outer lock is reported when this function manages the
@@ -235,6 +269,17 @@ class EventChecks:
             outer=held,
         )
 
+    def _observe(
+        self, action: str, state: State, ref: LockRef, kind: str, node: Node, text: str
+    ) -> None:
+        self.observations.events.append(
+            LockEvent(action, ref.cls, kind, self._site(node), _held_at(state), text)
+        )
+
+    def _site(self, node: Node) -> Site:
+        line, column = self.line_col(node.start_byte)
+        return Site(node.start_byte, node.end_byte, line, column)
+
     def _lock_type_rule(self, cls: str) -> Rule | None:
         return self.rules.lock_info(cls)
 
@@ -288,6 +333,12 @@ class EventChecks:
                 function=self.facts.name,
             )
         )
+
+
+def _held_at(state: State) -> tuple[HeldAt, ...]:
+    return tuple(
+        HeldAt(h.cls, h.kind, h.must, h.line, h.origin.value) for h in state.held.values()
+    )
 
 
 def _holds(ret: _Return, cls: str) -> bool:

@@ -51,6 +51,17 @@ class EventSink(Protocol):
 
     def returned(self, state: State, node: Node, kind: str, variable: str | None) -> None: ...
 
+    def asserted(self, state: State, ref: LockRef, node: Node) -> None: ...
+
+    def call(
+        self,
+        state: State,
+        node: Node,
+        callee: str,
+        arguments: tuple[str, ...],
+        argument_classes: tuple[str | None, ...],
+    ) -> None: ...
+
     def reset(self) -> None: ...
 
 
@@ -509,6 +520,7 @@ class FunctionWalker:
             return None
         entry = self.api.functions.get(name)
         if entry is None:
+            self._observe_call(state, node, fn)
             return state
         ref = self._lock_ref(entry, node)
         if ref is None:
@@ -543,6 +555,7 @@ class FunctionWalker:
         if name_node is None or maker_args is None or not maker_args.named_child_count:
             return state
         if self.scope.node_text(name_node) not in _GUARD_MAKERS:
+            self._observe_call(state, node, maker)  # static_call(x)(...), kvm_x86_call(x)(...)
             return state
         entry = self.api.guards.get(self.scope.node_text(maker_args.named_children[0]))
         args = node.child_by_field_name("arguments")
@@ -615,7 +628,26 @@ class FunctionWalker:
             return replace(released, borrowed=released.borrowed | {held.base})
         return released
 
+    def _observe_call(self, state: State, node: Node, callee: Node) -> None:
+        if not self.reporting:
+            return
+        args = node.child_by_field_name("arguments")
+        arguments = [a for a in args.named_children if a.type != "comment"] if args else []
+        classes = []
+        for arg in arguments:
+            ref = self.scope.resolve(arg) if arg.type == "pointer_expression" else None
+            classes.append(ref.cls if ref is not None else None)
+        self.sink.call(
+            state,
+            node,
+            self.scope.node_text(callee),
+            tuple(self.scope.node_text(a) for a in arguments),
+            tuple(classes),
+        )
+
     def _assert_held(self, state: State, ref: LockRef, node: Node) -> State:
+        if self.reporting:
+            self.sink.asserted(state, ref, node)
         held = state.find(ref.cls, ref.instance)
         if held is not None:
             return state.holding(replace(held, must=True))

@@ -1,0 +1,67 @@
+"""What the dataflow saw in one function, for consumers beyond its own checks: function
+summaries and call-chain findings (interprocedural analysis), hovers and inlay hints.
+
+Everything is plain data (no tree-sitter nodes), so it can be cached per function, pickled
+to worker processes and compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class HeldAt:
+    """A lock held at an event: its class, whether every path holds it, where it was taken."""
+
+    cls: str
+    kind: str
+    must: bool
+    line: int
+    origin: str  # "acquired" | "entry" | "guard"
+
+
+@dataclass(frozen=True)
+class Site:
+    start_byte: int
+    end_byte: int
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class LockEvent:
+    """An acquire, release, assert or synchronize_srcu, with the locks held just before it."""
+
+    action: str  # "acquire" | "release" | "assert" | "sync"
+    cls: str
+    kind: str
+    site: Site
+    held: tuple[HeldAt, ...]
+    text: str  # the call as written, whitespace collapsed
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call to something that is not in the lock API: a helper, a callback, a table entry."""
+
+    callee: str  # the callee expression as written: `foo`, `kvm_x86_ops.run`, `static_call(x)`
+    site: Site
+    held: tuple[HeldAt, ...]
+    arguments: tuple[str, ...]  # argument texts, whitespace removed
+    argument_classes: tuple[str | None, ...]  # lock class when an argument names a lock
+
+
+@dataclass
+class Observations:
+    function: str
+    events: list[LockEvent] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    entry_held: tuple[str, ...] = ()  # __must_hold/__releases classes
+    acquires_annotated: tuple[str, ...] = ()  # __acquires classes
+    held_at_every_return: tuple[str, ...] = ()  # classes taken here and held at all returns
+    released_from_caller: tuple[str, ...] = ()  # released before being taken: caller's locks
+
+    def clear(self) -> None:
+        self.events.clear()
+        self.calls.clear()
