@@ -67,8 +67,13 @@ def file_context(
 def analyse_document(
     doc: SourceDocument, rules: RuleBase, enabled: frozenset[str] | None = None
 ) -> list[Finding]:
-    findings = [f for result in analyse_functions(doc, rules, enabled) for f in result.findings]
-    return sorted(unsuppressed(doc.source, findings), key=Finding.sort_key)
+    return collect_findings(doc.source, analyse_functions(doc, rules, enabled))
+
+
+def collect_findings(source: bytes, results: list[FunctionResult]) -> list[Finding]:
+    """The findings of a file's function results, suppressions applied, sorted."""
+    findings = [f for result in results for f in result.findings]
+    return sorted(unsuppressed(source, findings), key=Finding.sort_key)
 
 
 @dataclass

@@ -29,6 +29,29 @@ from kvmlock.rules.model import (
 )
 
 _WS = re.compile(r"\s+")
+# In-file line numbers inside messages are marked while a message is built, so a cached
+# finding can be moved when lines are inserted above its function (see Finding.shifted).
+_REF = re.compile("\ue000(\\d+)\ue001")
+
+
+def _at(line: int) -> str:
+    return f"\ue000{line}\ue001"
+
+
+def _unmark(message: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    parts: list[str] = []
+    refs: list[tuple[int, int]] = []
+    length = 0
+    last = 0
+    for match in _REF.finditer(message):
+        parts.append(message[last : match.start()])
+        length += match.start() - last
+        parts.append(match[1])
+        refs.append((length, length + len(match[1])))
+        length += len(match[1])
+        last = match.end()
+    parts.append(message[last:])
+    return "".join(parts), tuple(refs)
 
 
 @dataclass
@@ -95,7 +118,7 @@ class EventChecks:
             if chain:
                 self._emit(
                     "lock-order", node, held.must, chain[0],
-                    f"{what} while holding {held.cls} (line {held.line})"
+                    f"{what} while holding {held.cls} (line {_at(held.line)})"
                     + _chain_words(chain),
                     outer=held,
                 )
@@ -104,21 +127,21 @@ class EventChecks:
                 if rule is not None:
                     self._emit(
                         "srcu-order", node, held.must, rule,
-                        f"{what} inside the {SRCU_CLASS} read-side section (line {held.line})",
+                        f"{what} inside the {SRCU_CLASS} read-side section (line {_at(held.line)})",
                         outer=held,
                     )
             leaf = self.rules.leaf_rule(held.cls, arch)
             if leaf is not None and ref.cls in self.rules.documented_locks():
                 self._emit(
                     "leaf-lock", node, held.must, leaf,
-                    f"{what} inside {held.cls} (line {held.line}), which is a leaf lock",
+                    f"{what} inside {held.cls} (line {_at(held.line)}), which is a leaf lock",
                     outer=held,
                 )
             if self.api.kind(kind).sleeps and self.api.kind(held.kind).spins:
                 self._emit(
                     "sleep-in-atomic", node, held.must, self._lock_type_rule(held.cls),
                     f"{what} may sleep while holding {held.kind.replace('_', ' ')} "
-                    f"{held.cls} (line {held.line})",
+                    f"{held.cls} (line {_at(held.line)})",
                     outer=held,
                 )
         self.acquired.add(ref.cls)
@@ -141,7 +164,7 @@ class EventChecks:
             if held.cls == ref.cls:
                 self._emit(
                     "sync-srcu", node, held.must, None,
-                    f"{what} inside a {ref.cls} read-side section (line {held.line}): "
+                    f"{what} inside a {ref.cls} read-side section (line {_at(held.line)}): "
                     "it waits for that very section to end",
                     outer=held,
                 )
@@ -151,7 +174,7 @@ class EventChecks:
                 if rule is not None:
                     self._emit(
                         "sync-srcu", node, held.must, rule,
-                        f"{what} while holding {held.cls} (line {held.line}), which is taken "
+                        f"{what} while holding {held.cls} (line {_at(held.line)}), which is taken "
                         f"inside {SRCU_CLASS} read-side sections",
                         outer=held,
                     )
@@ -159,7 +182,7 @@ class EventChecks:
                 self._emit(
                     "sleep-in-atomic", node, held.must, self._lock_type_rule(held.cls),
                     f"{what} sleeps while holding {held.kind.replace('_', ' ')} {held.cls} "
-                    f"(line {held.line})",
+                    f"(line {_at(held.line)})",
                     outer=held,
                 )
 
@@ -244,10 +267,10 @@ class EventChecks:
                     if not peers:
                         continue
                     other = self.line_col(peers[0].node.start_byte)[0]
-                    reason = f"while the return at line {other} releases it"
+                    reason = f"while the return at line {_at(other)} releases it"
                 self._emit(
                     "lock-leak", ret.node, held.must, None,
-                    f"return with {cls} held (taken at line {held.line}) {reason}"
+                    f"return with {cls} held (taken at line {_at(held.line)}) {reason}"
                     if line != held.line
                     else f"return with {cls} held {reason}",
                     outer=first,
@@ -265,7 +288,7 @@ class EventChecks:
             return
         self._emit(
             "double-lock", node, held.must, None,
-            f"{what} while {ref.instance} is already held (line {held.line})",
+            f"{what} while {ref.instance} is already held (line {_at(held.line)})",
             outer=held,
         )
 
@@ -319,6 +342,7 @@ class EventChecks:
             related.append(
                 Related(f"rule: {rule.statement()}", citation.document, citation.line)  # type: ignore[union-attr]
             )
+        message, line_refs = _unmark(message)
         start_line, start_col = self.line_col(node.start_byte)
         end_line, end_col = self.line_col(node.end_byte)
         self.findings.append(
@@ -331,6 +355,7 @@ class EventChecks:
                 citation=citation,
                 related=tuple(related),
                 function=self.facts.name,
+                line_refs=line_refs,
             )
         )
 

@@ -7,7 +7,7 @@ to worker processes and compared.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,18 @@ class Site:
     end_byte: int
     line: int
     column: int
+
+    def shifted(self, byte_delta: int, line_delta: int) -> Site:
+        return Site(
+            self.start_byte + byte_delta,
+            self.end_byte + byte_delta,
+            self.line + line_delta,
+            self.column,
+        )
+
+
+def _held_shifted(held: tuple[HeldAt, ...], line_delta: int) -> tuple[HeldAt, ...]:
+    return tuple(replace(h, line=h.line + line_delta) for h in held)
 
 
 @dataclass(frozen=True)
@@ -65,3 +77,22 @@ class Observations:
     def clear(self) -> None:
         self.events.clear()
         self.calls.clear()
+
+    def shifted(self, byte_delta: int, line_delta: int) -> Observations:
+        events = [
+            replace(
+                e,
+                site=e.site.shifted(byte_delta, line_delta),
+                held=_held_shifted(e.held, line_delta),
+            )
+            for e in self.events
+        ]
+        calls = [
+            replace(
+                c,
+                site=c.site.shifted(byte_delta, line_delta),
+                held=_held_shifted(c.held, line_delta),
+            )
+            for c in self.calls
+        ]
+        return replace(self, events=events, calls=calls)
