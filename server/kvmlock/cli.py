@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kvmlock.analysis.findings import Finding
+    from kvmlock.interproc.records import FileRecord
+    from kvmlock.rules.model import RuleBase
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -75,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--select", metavar="ID,...", help="run only these checks")
     check.add_argument("--ignore", metavar="ID,...", help="skip these checks")
     check.add_argument("--no-color", action="store_true", help="plain text output")
+    check.add_argument(
+        "--no-interprocedural",
+        dest="interprocedural",
+        action="store_false",
+        help="check each function on its own: no findings through calls, no requires-held "
+        "or order-cycle",
+    )
     check.set_defaults(run=run_check)
 
     rules = sub.add_parser("rules", help="print the rule base that applies to PATH")
@@ -88,7 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--locking-rst", metavar="PATH", help="read this locking.rst")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rules.set_defaults(run=run_rules)
+
+    serve = sub.add_parser("serve", help="run the language server (LSP over stdio)")
+    serve.add_argument("--log-file", metavar="PATH", help="also write the server log here")
+    serve.add_argument(
+        "--log-level", choices=("debug", "info", "warning", "error"), default="info"
+    )
+    serve.add_argument("--stdio", action="store_true", help="accepted for editor compatibility")
+    serve.set_defaults(run=run_serve)
     return parser
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from kvmlock.lsp.server import serve
+
+    serve(log_file=args.log_file, log_level=args.log_level)
+    return EXIT_CLEAN
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,6 +147,7 @@ class FileResult:
     error: str | None = None
     rules_source: str = ""
     rules_problems: tuple[str, ...] = ()
+    record: FileRecord | None = None  # for the interprocedural pass
 
 
 def enabled_checks(select: str | None, ignore: str | None) -> frozenset[str] | None:
@@ -198,9 +223,10 @@ def _walk(top: str, seen: set[tuple[int, int]]) -> Iterator[str]:
             yield entry.path
 
 
-def check_file(job: tuple[str, str | None, frozenset[str] | None]) -> FileResult:
-    """Worker: read, parse and analyse one file. Never raises for a bad input file."""
-    path, locking_rst, enabled = job
+def check_file(job: tuple[str, str | None, frozenset[str] | None, bool]) -> FileResult:
+    """Worker: read, parse and analyse one file. Never raises for a bad input file.
+    With `interprocedural`, also send back the file's record for the workspace index."""
+    path, locking_rst, enabled, interprocedural = job
     try:
         with open(path, "rb") as handle:
             source = handle.read()
@@ -215,14 +241,20 @@ def check_file(job: tuple[str, str | None, frozenset[str] | None]) -> FileResult
 
     from pathlib import Path
 
-    from kvmlock.analysis.engine import analyse_document
+    from kvmlock.analysis.engine import analyse_functions, unsuppressed
     from kvmlock.rules.discover import load_rules
     from kvmlock.syntax.document import parse_document
 
     rules = load_rules(Path(locking_rst) if locking_rst else None, near=Path(path))
     try:
         doc = parse_document(path, source)
-        findings = analyse_document(doc, rules, enabled)
+        results = analyse_functions(doc, rules, enabled)
+        findings = unsuppressed(source, [f for r in results for f in r.findings])
+        record = None
+        if interprocedural:
+            from kvmlock.interproc.records import file_record
+
+            record = file_record(doc, results)
     except RecursionError:
         return FileResult(path, error="too deeply nested to analyse, not checked")
     except Exception as exc:  # one file tripping a checker bug must not lose the others
@@ -233,7 +265,7 @@ def check_file(job: tuple[str, str | None, frozenset[str] | None]) -> FileResult
             error=f"internal error ({type(exc).__name__}: {exc}); set KVMLOCK_DEBUG=1 "
             "for a traceback and please report it",
         )
-    return FileResult(path, findings, None, rules.source, tuple(rules.problems))
+    return FileResult(path, findings, None, rules.source, tuple(rules.problems), record)
 
 
 def _rules_line(source: str) -> str:
@@ -260,7 +292,7 @@ def run_check(args: argparse.Namespace) -> int:
     errors: list[str] = []
     files = collect_files(args.paths, errors)
     locking_rst = os.path.abspath(args.locking_rst) if args.locking_rst else None
-    jobs = [(path, locking_rst, enabled) for path in files]
+    jobs = [(path, locking_rst, enabled, args.interprocedural) for path in files]
     results = list(_run_jobs(jobs, default_jobs(args.jobs, len(files))))
 
     findings: list[Finding] = []
@@ -272,6 +304,8 @@ def run_check(args: argparse.Namespace) -> int:
         findings.extend(result.findings)
         for problem in result.rules_problems:
             problems.setdefault(f"kvmlock: warning: {result.rules_source}: {problem}")
+    if args.interprocedural:
+        findings.extend(_through_calls(results, locking_rst, enabled))
     findings.sort(key=lambda f: f.sort_key())
 
     sources = sorted({r.rules_source for r in results if r.error is None and r.rules_source})
@@ -284,6 +318,36 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     failing = [f for f in findings if f.rule not in INFORMATIONAL_RULES]
     return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def _through_calls(
+    results: list[FileResult], locking_rst: str | None, enabled: frozenset[str] | None
+) -> list[Finding]:
+    """The interprocedural pass over every file the workers indexed."""
+    from pathlib import Path
+
+    from kvmlock.analysis.engine import unsuppressed
+    from kvmlock.interproc.workspace import Workspace
+    from kvmlock.rules.discover import load_rules
+
+    def rules_for(path: str) -> RuleBase:
+        return load_rules(Path(locking_rst) if locking_rst else None, near=Path(path))
+
+    workspace = Workspace(rules_for, enabled)
+    for result in results:
+        if result.record is not None:
+            workspace.set_file(result.record)
+    by_path: dict[str, list[Finding]] = {}
+    for finding in workspace.findings():
+        by_path.setdefault(finding.path, []).append(finding)
+    kept: list[Finding] = []
+    for path, found in by_path.items():
+        try:
+            with open(path, "rb") as handle:
+                kept.extend(unsuppressed(handle.read(), found))
+        except OSError:
+            kept.extend(found)
+    return kept
 
 
 def _run_jobs(jobs: list, workers: int) -> Iterator[FileResult]:

@@ -1,0 +1,536 @@
+"""`kvmlock serve`: the language server (pygls 2, LSP over stdio).
+
+Edits are applied to the server's own bytes of each document as they arrive; analysis runs
+after a short quiet time (debounce), re-parses incrementally and re-analyses only the
+functions whose bytes changed. Diagnostics carry the document version they belong to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from kvmlock import __version__
+from kvmlock.analysis.lookup import lock_at, name_at
+from kvmlock.lsp import explain
+from kvmlock.lsp.documents import OpenDocument
+from kvmlock.lsp.positions import UTF16
+from kvmlock.lsp.render import to_diagnostic
+from kvmlock.lsp.rules_state import RulesState
+from kvmlock.lsp.settings import Settings, parse_settings
+
+log = logging.getLogger("kvmlock.lsp")
+
+STATUS = "kvmlock/status"
+SHOW_RULE_BASE = "kvmlock.showRuleBase"
+LOCKING_RST_LOCATION = "kvmlock.lockingRstLocation"
+OPEN_RULE = "kvmlock.openRule"
+
+
+class KvmlockServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("kvmlock", __version__)
+        self.settings = Settings()
+        self.documents: dict[str, OpenDocument] = {}
+        self.rules = RulesState()
+        self.pending: dict[str, asyncio.Task] = {}
+        self.pull_diagnostics = False
+        self.analyses = 0  # analyses run: coalescing keeps this far below the edit count
+
+    # --- helpers ------------------------------------------------------------------------
+
+    @property
+    def encoding(self) -> str:
+        try:
+            return self.workspace.position_encoding or UTF16
+        except Exception:
+            return UTF16
+
+    def document(self, uri: str) -> OpenDocument | None:
+        return self.documents.get(uri)
+
+    def analyse_now(self, doc: OpenDocument) -> list[types.Diagnostic]:
+        rules = self.rules.for_path(doc.path, self.settings.locking_rst)
+        doc.analyse(rules, self.settings.enabled_checks())
+        self.analyses += 1
+        return [
+            to_diagnostic(f, doc.uri, doc.index, self.encoding, self.settings) for f in doc.findings
+        ]
+
+    def schedule(self, doc: OpenDocument, delay: float | None = None) -> None:
+        """Analyse after the debounce; a newer change cancels the pending run."""
+        previous = self.pending.pop(doc.uri, None)
+        if previous is not None:
+            previous.cancel()
+        wait = self.settings.debounce_ms / 1000 if delay is None else delay
+        self.pending[doc.uri] = asyncio.ensure_future(self._analyse_later(doc, wait))
+
+    async def _analyse_later(self, doc: OpenDocument, wait: float) -> None:
+        try:
+            if wait > 0:
+                await asyncio.sleep(wait)
+        except asyncio.CancelledError:
+            return
+        if self.documents.get(doc.uri) is not doc:
+            return
+        self.pending.pop(doc.uri, None)
+        self.publish(doc)
+
+    def publish(self, doc: OpenDocument) -> None:
+        try:
+            diagnostics = self.analyse_now(doc)
+        except Exception:
+            log.exception("analysis of %s failed; keeping the previous results", doc.uri)
+            return
+        if self.pull_diagnostics:
+            self._refresh_pull()
+            return
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=doc.uri, diagnostics=diagnostics, version=doc.version
+            )
+        )
+
+    def _refresh_pull(self) -> None:
+        caps = self.client_capabilities.workspace
+        refresh = caps and caps.diagnostics and caps.diagnostics.refresh_support
+        if refresh:
+            self.workspace_diagnostic_refresh(None)
+
+    def republish_all(self) -> None:
+        for doc in list(self.documents.values()):
+            if not self.rules.is_locking_rst(doc.path):
+                self.schedule(doc, delay=0)
+        self.send_status()
+
+    def send_status(self, state: str = "ready") -> None:
+        source, builtin = self.rules.describe(self.settings.locking_rst)
+        try:
+            self.protocol.notify(
+                STATUS, {"state": state, "rulesSource": source, "builtin": builtin}
+            )
+        except Exception:  # before initialisation or after exit: nothing to tell
+            log.debug("status not sent", exc_info=True)
+
+    def apply_settings(self, raw: Any) -> None:
+        settings, problems = parse_settings(raw, self.settings)
+        for problem in problems:
+            log.warning("%s", problem)
+        changed_rules = settings.locking_rst != self.settings.locking_rst
+        self.settings = settings
+        logging.getLogger("kvmlock").setLevel(
+            settings.log_level.upper()
+            if settings.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR")
+            else "INFO"
+        )
+        if changed_rules:
+            self.rules.forget_explicit()
+        self.republish_all()
+
+
+server = KvmlockServer()
+
+
+def uri_to_path(uri: str) -> str:
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return unquote(parsed.path)
+    return uri
+
+
+# --- lifecycle ---------------------------------------------------------------------------
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: KvmlockServer, params: types.InitializeParams) -> None:
+    text_caps = params.capabilities.text_document
+    ls.pull_diagnostics = bool(text_caps and text_caps.diagnostic)
+    if ls.pull_diagnostics:
+        ls.feature(
+            types.TEXT_DOCUMENT_DIAGNOSTIC,
+            types.DiagnosticOptions(inter_file_dependencies=False, workspace_diagnostics=False),
+        )(pull_diagnostics)
+    settings, problems = parse_settings(params.initialization_options)
+    ls.settings = settings
+    for problem in problems:
+        log.warning("%s", problem)
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: KvmlockServer, params: types.InitializedParams) -> None:
+    caps = ls.client_capabilities.workspace
+    watch = caps and caps.did_change_watched_files
+    if watch and watch.dynamic_registration:
+        try:
+            await ls.client_register_capability_async(
+                types.RegistrationParams(
+                    registrations=[
+                        types.Registration(
+                            id="kvmlock-locking-rst",
+                            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                            register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                                watchers=[types.FileSystemWatcher(glob_pattern="**/locking.rst")]
+                            ),
+                        )
+                    ]
+                )
+            )
+        except Exception as exc:
+            log.warning("the client refused to watch locking.rst files: %s", exc)
+    if caps and caps.configuration:
+        try:
+            result = await ls.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="kvmlock")])
+            )
+            if result and result[0] is not None:
+                ls.apply_settings(result[0])
+        except Exception as exc:
+            log.warning("workspace/configuration failed: %s", exc)
+    ls.send_status()
+
+
+# --- document sync -----------------------------------------------------------------------
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: KvmlockServer, params: types.DidOpenTextDocumentParams) -> None:
+    item = params.text_document
+    path = uri_to_path(item.uri)
+    doc = OpenDocument(item.uri, path, item.text, item.version)
+    ls.documents[item.uri] = doc
+    if ls.rules.is_locking_rst(path):
+        rst_changed(ls, doc)
+        return
+    ls.schedule(doc, delay=0)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: KvmlockServer, params: types.DidChangeTextDocumentParams) -> None:
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        log.warning("didChange for %s, which is not open: ignored", params.text_document.uri)
+        return
+    if doc.version is not None and params.text_document.version < doc.version:
+        log.warning(
+            "didChange for %s goes back from version %s to %s",
+            doc.uri,
+            doc.version,
+            params.text_document.version,
+        )
+    for change in params.content_changes:
+        doc.apply(change, ls.encoding)
+    doc.version = params.text_document.version
+    if ls.rules.is_locking_rst(doc.path):
+        rst_changed(ls, doc)
+        return
+    ls.schedule(doc)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: KvmlockServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    doc = ls.documents.pop(uri, None)
+    task = ls.pending.pop(uri, None)
+    if task is not None:
+        task.cancel()
+    if doc is not None and ls.rules.is_locking_rst(doc.path):
+        ls.rules.drop_buffer(doc.path)
+        ls.republish_all()
+    if not ls.pull_diagnostics:
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+
+
+def pull_diagnostics(
+    ls: KvmlockServer, params: types.DocumentDiagnosticParams
+) -> types.DocumentDiagnosticReport:
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return types.RelatedFullDocumentDiagnosticReport(items=[])
+    task = ls.pending.pop(doc.uri, None)
+    if task is not None:
+        task.cancel()
+    if doc.analysed_version == doc.version and doc.parsed is not None:
+        items = [
+            to_diagnostic(f, doc.uri, doc.index, ls.encoding, ls.settings) for f in doc.findings
+        ]
+    else:
+        items = ls.analyse_now(doc)
+    return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=str(doc.version))
+
+
+# --- locking.rst --------------------------------------------------------------------------
+
+
+def rst_changed(ls: KvmlockServer, doc: OpenDocument) -> None:
+    """A locking.rst buffer: its text is the rule source for its tree while it is open."""
+    text = doc.source.decode("utf-8", "replace")
+    problems = ls.rules.use_buffer(doc.path, text)
+    diagnostics = [
+        types.Diagnostic(
+            range=types.Range(
+                types.Position(line=max(line - 1, 0), character=0),
+                types.Position(line=max(line - 1, 0), character=200),
+            ),
+            message=message,
+            severity=severity,
+            source="kvmlock",
+        )
+        for line, message, severity in problems
+    ]
+    if not ls.pull_diagnostics:
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=doc.uri, diagnostics=diagnostics, version=doc.version
+            )
+        )
+    ls.republish_all()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def watched_files(ls: KvmlockServer, params: types.DidChangeWatchedFilesParams) -> None:
+    if any(change.uri.endswith("locking.rst") for change in params.changes):
+        ls.rules.forget_disk()
+        ls.republish_all()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def did_change_configuration(ls: KvmlockServer, params: types.DidChangeConfigurationParams) -> None:
+    ls.apply_settings(params.settings)
+
+
+# --- what the user sees --------------------------------------------------------------------
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: KvmlockServer, params: types.HoverParams) -> types.Hover | None:
+    doc = ls.document(params.text_document.uri)
+    if doc is None or doc.parsed is None or ls.rules.is_locking_rst(doc.path):
+        return None
+    if doc.analysed_version != doc.version:
+        ls.analyse_now(doc)
+    byte = doc.index.offset(params.position, ls.encoding)
+    rules = ls.rules.for_path(doc.path, ls.settings.locking_rst)
+    parts: list[str] = []
+    found = doc.function_at(byte)
+    if found is not None:
+        fn, result = found
+        event = next(
+            (e for e in result.observations.events if e.site.start_byte <= byte <= e.site.end_byte),
+            None,
+        )
+        if event is not None:
+            parts.append(explain.lock_markdown(event.cls, rules, event.held))
+        else:
+            ref = lock_at(doc.parsed, fn, byte)
+            if ref is not None and ref.cls in rules.documented_locks():
+                parts.append(explain.lock_markdown(ref.cls, rules, None))
+    name = name_at(doc.parsed, byte)
+    if name is not None:
+        result = doc.result_named(name)
+        if result is not None:
+            parts.append(explain.function_markdown(result))
+    line = params.position.line + 1
+    parts.extend(explain.finding_markdown(f) for f in doc.findings if f.span.line == line)
+    if not parts:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(
+            kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)
+        )
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: KvmlockServer, params: types.DefinitionParams) -> types.Location | None:
+    doc = ls.document(params.text_document.uri)
+    if doc is None or doc.parsed is None:
+        return None
+    byte = doc.index.offset(params.position, ls.encoding)
+    found = doc.function_at(byte)
+    if found is None:
+        return None
+    ref = lock_at(doc.parsed, found[0], byte)
+    if ref is None:
+        return None
+    rules = ls.rules.for_path(doc.path, ls.settings.locking_rst)
+    info = rules.lock_info(ref.cls)
+    if info is None:
+        return None
+    target = Path(info.citation.document)
+    if not target.is_file():
+        return None
+    point = types.Position(line=info.citation.line - 1, character=0)
+    return types.Location(uri=target.resolve().as_uri(), range=types.Range(point, point))
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+)
+def code_action(ls: KvmlockServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    doc = ls.document(params.text_document.uri)
+    if doc is None:
+        return []
+    actions: list[types.CodeAction] = []
+    for diagnostic in params.context.diagnostics:
+        if diagnostic.source != "kvmlock" or not isinstance(diagnostic.code, str):
+            continue
+        rule = diagnostic.code
+        for info in diagnostic.related_information or []:
+            if info.location.uri.endswith("locking.rst"):
+                actions.append(
+                    types.CodeAction(
+                        title=f"kvmlock: open the rule in locking.rst ({rule})",
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[diagnostic],
+                        command=types.Command(
+                            title="Open rule in locking.rst",
+                            command=OPEN_RULE,
+                            arguments=[info.location.uri, info.location.range.start.line],
+                        ),
+                    )
+                )
+                break
+        actions.append(_suppression(doc, diagnostic, rule, ls.encoding))
+    return actions
+
+
+def _suppression(
+    doc: OpenDocument, diagnostic: types.Diagnostic, rule: str, encoding: str
+) -> types.CodeAction:
+    line = diagnostic.range.start.line
+    index = doc.index
+    end = index.offset(types.Position(line=line, character=10**6), encoding)
+    start = index.offset(types.Position(line=line, character=0), encoding)
+    text = doc.source[start:end].decode("utf-8", "replace")
+    marker = "kvmlock: ignore["
+    if marker in text:
+        at = text.index(marker) + len(marker)
+        close = text.find("]", at)
+        insert_at = index.position(start + len(text[:close].encode()), encoding)
+        new_text = f",{rule}"
+    else:
+        insert_at = index.position(end, encoding)
+        new_text = f" // kvmlock: ignore[{rule}]"
+    edit = types.TextEdit(range=types.Range(insert_at, insert_at), new_text=new_text)
+    return types.CodeAction(
+        title=f"kvmlock: suppress {rule} on this line",
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic],
+        edit=types.WorkspaceEdit(changes={doc.uri: [edit]}),
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
+def inlay_hints(ls: KvmlockServer, params: types.InlayHintParams) -> list[types.InlayHint]:
+    doc = ls.document(params.text_document.uri)
+    if doc is None or not ls.settings.inlay_hints or doc.parsed is None:
+        return []
+    first, last = params.range.start.line + 1, params.range.end.line + 1
+    hints = []
+    for result in doc.results:
+        for event in result.observations.events:
+            if event.action not in ("acquire", "release") or not first <= event.site.line <= last:
+                continue
+            held = [h.cls for h in event.held if h.cls != event.cls or event.action == "acquire"]
+            if event.action == "acquire" and event.cls not in held:
+                held.append(event.cls)
+            if event.action == "release" and event.cls in held:
+                held.remove(event.cls)
+            line_end = doc.index.offset(
+                types.Position(line=event.site.line - 1, character=10**6), ls.encoding
+            )
+            hints.append(
+                types.InlayHint(
+                    position=doc.index.position(line_end, ls.encoding),
+                    label=f"held: {', '.join(held) or 'none'}",
+                    padding_left=True,
+                )
+            )
+    return hints
+
+
+@server.command(SHOW_RULE_BASE)
+def show_rule_base(ls: KvmlockServer, *args: Any) -> str:
+    from kvmlock.rules.render import render_text
+
+    path = _path_argument(args)
+    rules = ls.rules.for_path(path, ls.settings.locking_rst)
+    return render_text(rules)
+
+
+@server.command(LOCKING_RST_LOCATION)
+def locking_rst_location(ls: KvmlockServer, *args: Any) -> dict[str, Any]:
+    path = _path_argument(args)
+    rules = ls.rules.for_path(path, ls.settings.locking_rst)
+    location = Path(rules.source)
+    uri = location.resolve().as_uri() if not rules.builtin and location.is_file() else None
+    return {"uri": uri, "builtin": rules.builtin, "source": rules.source}
+
+
+@server.command(OPEN_RULE)
+async def open_rule(ls: KvmlockServer, *args: Any) -> None:
+    values = _flatten(args)
+    if len(values) < 2:
+        return
+    point = types.Position(line=int(values[1]), character=0)
+    await ls.window_show_document_async(
+        types.ShowDocumentParams(uri=str(values[0]), selection=types.Range(point, point))
+    )
+
+
+def _flatten(args: tuple) -> list:
+    if len(args) == 1 and isinstance(args[0], list):
+        return list(args[0])
+    return list(args)
+
+
+def _path_argument(args: tuple) -> str | None:
+    values = _flatten(args)
+    if values and isinstance(values[0], str):
+        return uri_to_path(values[0])
+    return None
+
+
+def serve(log_file: str | None = None, log_level: str = "info") -> None:
+    handlers: list[logging.Handler] = []
+    if log_file:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    handlers.append(_ClientLogHandler())
+    logging.basicConfig(
+        level=log_level.upper(),
+        handlers=handlers,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    server.start_io()
+
+
+class _ClientLogHandler(logging.Handler):
+    """Forwards our log records to the editor (window/logMessage)."""
+
+    _TYPES: ClassVar[dict[int, types.MessageType]] = {
+        logging.ERROR: types.MessageType.Error,
+        logging.WARNING: types.MessageType.Warning,
+        logging.INFO: types.MessageType.Info,
+    }
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.name.startswith("kvmlock"):
+            return
+        try:
+            server.window_log_message(
+                types.LogMessageParams(
+                    type=self._TYPES.get(record.levelno, types.MessageType.Log),
+                    message=self.format(record),
+                )
+            )
+        except Exception:  # no client connected (yet): the log file still has it
+            return

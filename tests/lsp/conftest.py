@@ -1,0 +1,130 @@
+"""End-to-end tests: the real `kvmlock serve` process driven by pytest-lsp's client."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+RST = textwrap.dedent("""\
+    =================
+    KVM Lock Overview
+    =================
+
+    1. Acquisition Orders
+    ---------------------
+
+    The acquisition orders for mutexes are as follows:
+
+    - kvm->lock is taken outside vcpu->mutex
+
+    - kvm->lock is taken outside kvm->slots_lock and kvm->irq_lock
+
+    Everything else is a leaf: nothing else nests inside these.
+
+    3. Reference
+    ------------
+
+    ``kvm->lock``
+    ^^^^^^^^^^^^^
+
+    :Type:		mutex
+    :Arch:		any
+    :Protects:	- the set of vCPUs of a VM in this fixture
+    :Comment:	written for kvmlock's tests.
+    """)
+
+C_SOURCE = textwrap.dedent("""\
+    static int set_thing(struct kvm_vcpu *vcpu)
+    {
+    	mutex_lock(&vcpu->mutex);
+    	mutex_lock(&vcpu->kvm->lock);
+    	mutex_unlock(&vcpu->kvm->lock);
+    	mutex_unlock(&vcpu->mutex);
+    	return 0;
+    }
+    """)
+
+
+@pytest.fixture(scope="session")
+def kernel_tree(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("linux")
+    rst = root / "Documentation" / "virt" / "kvm" / "locking.rst"
+    rst.parent.mkdir(parents=True)
+    rst.write_text(RST)
+    source = root / "virt" / "kvm" / "thing.c"
+    source.parent.mkdir(parents=True)
+    source.write_text(C_SOURCE)
+    return root
+
+
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "kvmlock", "serve"])
+
+
+def init_params(root: Path, *, pull: bool = False, options: dict | None = None):
+    caps = client_capabilities("visual-studio-code")
+    if not pull:
+        caps.text_document.diagnostic = None
+    return types.InitializeParams(
+        capabilities=caps,
+        root_uri=root.as_uri(),
+        initialization_options=options or {"debounceMs": 20},
+    )
+
+
+def accept_registrations(client: LanguageClient) -> None:
+    """VS Code's capabilities promise dynamic registration; answer it like VS Code does."""
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)
+
+    client.registrations = []
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def client(lsp_client: LanguageClient, kernel_tree: Path):
+    accept_registrations(lsp_client)
+    await lsp_client.initialize_session(init_params(kernel_tree))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def pull_client(lsp_client: LanguageClient, kernel_tree: Path):
+    accept_registrations(lsp_client)
+    await lsp_client.initialize_session(init_params(kernel_tree, pull=True))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def open_doc(client: LanguageClient, uri: str, text: str, version: int = 1) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="c", version=version, text=text
+            )
+        )
+    )
+
+
+async def diagnostics_for(client: LanguageClient, uri: str, version: int | None = None):
+    """The next diagnostics published for `uri` (at `version`, when given)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while loop.time() < deadline:
+        try:
+            params = await asyncio.wait_for(
+                client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 1
+            )
+        except TimeoutError:
+            continue
+        if params.uri == uri and (version is None or params.version == version):
+            return list(params.diagnostics)
+    raise AssertionError(f"no diagnostics for {uri} at version {version}")
