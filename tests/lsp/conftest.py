@@ -69,8 +69,9 @@ SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "kvmlock", "se
 
 def init_params(root: Path, *, pull: bool = False, options: dict | None = None):
     caps = client_capabilities("visual-studio-code")
-    if not pull:
-        caps.text_document.diagnostic = None
+    caps.text_document.diagnostic = (
+        types.DiagnosticClientCapabilities(related_document_support=False) if pull else None
+    )
     return types.InitializeParams(
         capabilities=caps,
         root_uri=root.as_uri(),
@@ -86,6 +87,18 @@ def accept_registrations(client: LanguageClient) -> None:
         client.registrations.extend(params.registrations)
 
     client.registrations = []
+    # Keep every publishDiagnostics in order, so a test never misses one that arrived while
+    # it was waiting for another document's.
+    client.published = []
+    features = client.protocol.fm.features
+    original = features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+
+    def record(params: types.PublishDiagnosticsParams):
+        client.published.append(params)
+        return original(params)
+
+    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = record
+    client.seen = {}
 
 
 @pytest_lsp.fixture(config=SERVER)
@@ -115,16 +128,16 @@ def open_doc(client: LanguageClient, uri: str, text: str, version: int = 1) -> N
 
 
 async def diagnostics_for(client: LanguageClient, uri: str, version: int | None = None):
-    """The next diagnostics published for `uri` (at `version`, when given)."""
+    """The next diagnostics published for `uri` (at `version`, when given) that this helper
+    has not returned before."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
     while loop.time() < deadline:
-        try:
-            params = await asyncio.wait_for(
-                client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 1
-            )
-        except TimeoutError:
-            continue
-        if params.uri == uri and (version is None or params.version == version):
-            return list(params.diagnostics)
+        start = client.seen.get(uri, 0)
+        for position in range(start, len(client.published)):
+            params = client.published[position]
+            if params.uri == uri and (version is None or params.version == version):
+                client.seen[uri] = position + 1
+                return list(params.diagnostics)
+        await asyncio.sleep(0.01)
     raise AssertionError(f"no diagnostics for {uri} at version {version}")
