@@ -324,14 +324,20 @@ def _through_calls(
     results: list[FileResult], locking_rst: str | None, enabled: frozenset[str] | None
 ) -> list[Finding]:
     """The interprocedural pass over every file the workers indexed."""
+    from functools import cache
     from pathlib import Path
 
     from kvmlock.analysis.engine import unsuppressed
     from kvmlock.interproc.workspace import Workspace
     from kvmlock.rules.discover import load_rules
 
+    # One rule base per directory: discovery walks up from there, and paths repeat a lot.
+    @cache
+    def rules_in(directory: str) -> RuleBase:
+        return load_rules(Path(locking_rst) if locking_rst else None, near=Path(directory))
+
     def rules_for(path: str) -> RuleBase:
-        return load_rules(Path(locking_rst) if locking_rst else None, near=Path(path))
+        return rules_in(os.path.dirname(path) or ".")
 
     workspace = Workspace(rules_for, enabled)
     for result in results:

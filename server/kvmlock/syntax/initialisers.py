@@ -1,4 +1,4 @@
-"""Function pointers assigned in designated initialisers of ops structures."""
+"""Function pointers assigned in designated initialisers of ops structures and handler arrays."""
 
 from __future__ import annotations
 
@@ -32,9 +32,23 @@ class OpsAssignment:
     byte: int
 
 
+@dataclass(frozen=True, slots=True)
+class ArrayMember:
+    """`[INDEX] = function` inside an array initialiser such as an exit-handler table."""
+
+    array: str
+    function: str
+    byte: int
+
+
 @lru_cache(maxsize=1)
 def _query() -> Query:
     return Query(c_language(), read_query("initialisers.scm"))
+
+
+@lru_cache(maxsize=1)
+def _array_query() -> Query:
+    return Query(c_language(), read_query("handler_arrays.scm"))
 
 
 def ops_assignments(
@@ -77,6 +91,36 @@ def ops_members(doc: SourceDocument, struct_names: Iterable[str]) -> dict[str, s
     for a in ops_assignments(doc, members):
         members[a.struct_name].add(a.function)
     return members
+
+
+def array_members(doc: SourceDocument) -> list[ArrayMember]:
+    """Every function named in an index-designated array initialiser."""
+    result: list[ArrayMember] = []
+    for _pattern, caps in QueryCursor(_array_query()).matches(doc.tree.root_node):
+        declarator = _one(caps, "declarator")
+        function = _one(caps, "function")
+        if declarator is None or function is None:
+            continue
+        name = doc.original(function)
+        array = _first_identifier(declarator)
+        if array is None or _CONSTANT.fullmatch(name):
+            continue
+        result.append(ArrayMember(doc.original(array), name, function.start_byte))
+    result.sort(key=lambda m: m.byte)
+    return result
+
+
+def _first_identifier(node: Node) -> Node | None:
+    # `(*const handlers[])(args)`: the name sits under function, pointer and array wrappers,
+    # and a parenthesised declarator gives its child no field name; parameters come later.
+    while node.type != "identifier":
+        inner = node.child_by_field_name("declarator")
+        if inner is None:
+            inner = next((c for c in node.named_children if c.type != "type_qualifier"), None)
+        if inner is None:
+            return None
+        node = inner
+    return node
 
 
 def _one(caps: dict[str, list[Node]], name: str) -> Node | None:

@@ -1,0 +1,277 @@
+"""The per-function checks, applied at call sites to what the callee may do (its summary),
+plus requires-held.
+
+At a call, each lock the caller holds meets each lock the callee may take, the callee's
+synchronize_srcu() and its sleeping. A table call reaches several functions: a finding that
+holds for every target keeps its severity, one that holds for only some is a step softer. A
+callee that may release the caller's lock (drop kvm->srcu around a sleep, say) says nothing
+about that lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kvmlock.analysis.engine import NOTIFIER_STRUCTS, file_arch
+from kvmlock.analysis.findings import Finding
+from kvmlock.analysis.observations import HeldAt
+from kvmlock.interproc.records import FunctionKey, FunctionRecord
+from kvmlock.interproc.report import chain_related, finding, via
+from kvmlock.interproc.summaries import Call, Effect, SummaryIndex, map_class
+from kvmlock.rules.model import SRCU_CLASS, Rule, RuleBase
+
+# locking.rst's leaf rule is a catch-all; a nesting hidden in a callee is more often a lock the
+# document does not list yet than a bug, so through calls it is a note.
+_SOFTER = frozenset({"leaf-lock"})
+
+
+@dataclass
+class _Hit:
+    """One candidate finding at a call, gathered over the call's targets."""
+
+    check_id: str
+    outer: HeldAt | None
+    rule: Rule | None
+    effect: Effect
+    wording: Callable[[str], str]  # chain words -> message
+    targets: set[FunctionKey] = field(default_factory=set)
+    certain: bool = True
+
+
+class CallChecks:
+    def __init__(
+        self,
+        index: SummaryIndex,
+        rules_for: Callable[[str], RuleBase],
+        enabled: frozenset[str],
+    ) -> None:
+        self.index = index
+        self.rules_for = rules_for
+        self.enabled = enabled
+        self.notifiers = self._notifier_callbacks()
+
+    def _notifier_callbacks(self) -> set[FunctionKey]:
+        keys: set[FunctionKey] = set()
+        for record in self.index.files:
+            for entry in record.tables:
+                if entry.table in NOTIFIER_STRUCTS:
+                    keys.update(self.index.resolver.by_name(record.path, entry.function))
+        return keys
+
+    def findings(self, paths: set[str] | None = None) -> list[Finding]:
+        found: list[Finding] = []
+        for key, fn in self.index.functions.items():
+            if paths is not None and fn.path not in paths:
+                continue
+            rules = self.rules_for(fn.path)
+            for call in self.index.calls[key]:
+                if call.targets.keys:
+                    found.extend(self._at_call(fn, call, rules))
+        return found
+
+    # --- one call -------------------------------------------------------------------------
+
+    def _at_call(self, fn: FunctionRecord, call: Call, rules: RuleBase) -> list[Finding]:
+        hits: dict[tuple[str, str, str], _Hit] = {}
+        for target in call.targets.keys:
+            for hit in self._target_hits(fn, call, target, rules):
+                key = (hit.check_id, hit.effect.cls, hit.outer.cls if hit.outer else "")
+                seen = hits.setdefault(key, hit)
+                seen.targets.add(target)
+                seen.certain = seen.certain and hit.effect.certain
+        total = len(call.targets.keys)
+        results = []
+        for hit in hits.values():
+            if hit.check_id not in self.enabled:
+                continue
+            partial = len(hit.targets) < total or not hit.certain
+            may_held = hit.outer is not None and not hit.outer.must
+            message = hit.wording(via(hit.effect.chain))
+            if call.targets.through_table:
+                message += f" through {call.targets.table}"
+                if len(hit.targets) < total:
+                    message += f" ({len(hit.targets)} of {total} targets)"
+            if may_held:
+                message += " (on some paths)"
+            results.append(
+                finding(
+                    check_id=hit.check_id,
+                    path=fn.path,
+                    function=fn.name,
+                    site=call.site.site,
+                    steps_down=int(partial) + int(may_held) + int(hit.check_id in _SOFTER),
+                    message=message,
+                    rule=hit.rule,
+                    related=chain_related(hit.effect.chain, _doing(hit)),
+                    outer=hit.outer,
+                )
+            )
+        return results
+
+    def _target_hits(
+        self, fn: FunctionRecord, call: Call, target: FunctionKey, rules: RuleBase
+    ) -> list[_Hit]:
+        summary = self.index.summaries[target]
+        arch = file_arch(fn.path)
+        api = self.index.api
+        text = call.text()
+
+        def mapped(effects: dict[str, Effect]) -> dict[str, Effect]:
+            out = {}
+            for cls, effect in effects.items():
+                caller_cls = map_class(cls, fn, call.site)
+                if caller_cls is not None and not caller_cls.startswith("$"):
+                    out[caller_cls] = Effect(caller_cls, effect.kind, effect.chain, effect.certain)
+            return out
+
+        acquires = mapped(summary.acquires)
+        drops = set(mapped(summary.drops))
+        hits: list[_Hit] = []
+        for outer in call.site.held:
+            if outer.cls in drops:
+                continue
+            for cls, effect in acquires.items():
+                if cls == outer.cls:
+                    continue
+                hits.extend(self._acquire_hits(fn, outer, cls, effect, text, rules, arch))
+            if summary.sync is not None:
+                hits.extend(self._sync_hits(outer, summary.sync, text, rules, arch))
+            if summary.sleeps is not None and api.kind(outer.kind).spins:
+                hits.append(
+                    _Hit(
+                        "sleep-in-atomic", outer, rules.lock_info(outer.cls), summary.sleeps,
+                        lambda chain, o=outer: f"{text} may sleep ({chain}) while holding "
+                        f"{o.kind.replace('_', ' ')} {o.cls} (line {o.line})",
+                    )
+                )
+        if fn.key in self.notifiers:
+            for cls, effect in acquires.items():
+                rule = rules.mmu_notifier_forbidden(cls, arch)
+                if rule is not None:
+                    hits.append(
+                        _Hit(
+                            "mmu-notifier", None, rule, effect,
+                            lambda chain, c=cls: f"{text} takes {c} ({chain}) in MMU notifier "
+                            f"callback {fn.name}()",
+                        )
+                    )
+        hits.extend(self._requires_hits(fn, call, summary.requires, mapped, text))
+        return hits
+
+    def _acquire_hits(
+        self,
+        fn: FunctionRecord,
+        outer: HeldAt,
+        cls: str,
+        effect: Effect,
+        text: str,
+        rules: RuleBase,
+        arch: str | None,
+    ) -> list[_Hit]:
+        hits = []
+        api = self.index.api
+        chain = rules.order_chain(cls, outer.cls, arch) if api.kind(effect.kind).waits else None
+        if chain:
+            hits.append(
+                _Hit(
+                    "lock-order", outer, chain[0], effect,
+                    lambda words: f"{text} takes {cls} ({words}) while holding {outer.cls} "
+                    f"(line {outer.line})",
+                )
+            )
+        if outer.cls == SRCU_CLASS and cls != SRCU_CLASS:
+            rule = rules.srcu_forbidden(cls, arch)
+            if rule is not None:
+                hits.append(
+                    _Hit(
+                        "srcu-order", outer, rule, effect,
+                        lambda words: f"{text} takes {cls} ({words}) inside the {SRCU_CLASS} "
+                        f"read-side section (line {outer.line})",
+                    )
+                )
+        leaf = rules.leaf_rule(outer.cls, arch)
+        if leaf is not None and cls in rules.documented_locks() and not self._nests_in(
+            fn, outer.cls, rules
+        ):
+            hits.append(
+                _Hit(
+                    "leaf-lock", outer, leaf, effect,
+                    lambda words: f"{text} takes {cls} ({words}) inside {outer.cls} "
+                    f"(line {outer.line}), which is a leaf lock",
+                )
+            )
+        return hits
+
+    @staticmethod
+    def _nests_in(fn: FunctionRecord, leaf: str, rules: RuleBase) -> bool:
+        """The function itself takes a documented lock inside `leaf`: leaf-lock already says
+        so there, and the same gap in locking.rst need not be reported again per call."""
+        documented = rules.documented_locks()
+        return any(
+            event.action == "acquire"
+            and event.cls in documented
+            and any(h.cls == leaf for h in event.held)
+            for event in fn.observations.events
+        )
+
+    def _sync_hits(
+        self, outer: HeldAt, sync: Effect, text: str, rules: RuleBase, arch: str | None
+    ) -> list[_Hit]:
+        what = f"{text} calls synchronize_srcu(&{SRCU_CLASS})"
+        if outer.cls == SRCU_CLASS:
+            return [
+                _Hit(
+                    "sync-srcu", outer, None, sync,
+                    lambda words: f"{what} ({words}) inside a {SRCU_CLASS} read-side section "
+                    f"(line {outer.line}): it waits for that very section to end",
+                )
+            ]
+        rule = rules.sync_srcu_forbidden(outer.cls, arch)
+        if rule is None:
+            return []
+        return [
+            _Hit(
+                "sync-srcu", outer, rule, sync,
+                lambda words: f"{what} ({words}) while holding {outer.cls} (line {outer.line}), "
+                f"which is taken inside {SRCU_CLASS} read-side sections",
+            )
+        ]
+
+    def _requires_hits(
+        self,
+        fn: FunctionRecord,
+        call: Call,
+        requires: dict[str, Effect],
+        mapped: Callable[[dict[str, Effect]], dict[str, Effect]],
+        text: str,
+    ) -> list[_Hit]:
+        """requires-held, conservatively: the callee needs a lock the caller does not hold on
+        any path here, the caller does not need it on entry, and the caller takes that lock
+        itself elsewhere, so its own callers cannot be the ones holding it."""
+        held = {h.cls for h in call.site.held}
+        own = self.index.summaries[fn.key]
+        direct = self.index.direct[fn.key]
+        helpers = self.index.taken_by_callees(fn.key)
+        hits = []
+        for cls, effect in mapped(requires).items():
+            if cls in held or cls in own.requires or cls not in direct.acquires:
+                continue
+            if cls in direct.drops or cls in helpers:
+                # It releases the caller's lock somewhere (so its caller holds it, unseen
+                # by the walker here), or a lock helper took it before this call.
+                continue
+            taken = direct.acquires[cls].chain[-1]
+            hits.append(
+                _Hit(
+                    "requires-held", None, None, effect,
+                    lambda words, c=cls, line=taken.line: f"{text} requires {c} ({words}) but "
+                    f"{c} is not held here, and {fn.name}() takes it itself (line {line})",
+                )
+            )
+        return hits
+
+
+def _doing(hit: _Hit) -> str:
+    last = hit.effect.chain[-1].text
+    return last if len(last) <= 60 else last[:57] + "..."

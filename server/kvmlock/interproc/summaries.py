@@ -1,0 +1,365 @@
+"""Function summaries: what calling a function does to the caller's locks.
+
+A summary lists the lock classes a function may acquire, directly or through its callees
+(with one call chain for each), the classes it requires on entry (lockdep asserts,
+`__must_hold`), the caller's locks it may release, whether it may call
+synchronize_srcu(&kvm->srcu) and whether it may sleep. A lock named by a parameter
+(`void h(struct mutex *m) { mutex_lock(m); }`) is recorded as `$0` and becomes the caller's
+argument at each call.
+
+Summaries are computed to a fixpoint over the call graph. Each fact sits on the lattice
+absent < uncertain < certain, where uncertain means "through a table call only some of whose
+targets do it"; facts only move up, so recursion and call cycles terminate.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+
+from kvmlock.analysis.lockapi import LockApi, lock_api
+from kvmlock.analysis.observations import CallSite, HeldAt
+from kvmlock.interproc.binding import CallResolver, Targets
+from kvmlock.interproc.records import FileRecord, FunctionKey, FunctionRecord
+from kvmlock.rules.model import SRCU_CLASS
+from kvmlock.syntax.words import queries_dir
+
+_PARAM = re.compile(r"^\$(\d+)$")
+_IDENT = re.compile(r"^[A-Za-z_]\w*$")
+
+
+@cache
+def sleeping_calls() -> frozenset[str]:
+    data = tomllib.loads((queries_dir() / "sleeping_calls.toml").read_text(encoding="utf-8"))
+    return frozenset(data["sleeping"])
+
+
+@dataclass(frozen=True)
+class Step:
+    """One hop of a chain: a call to the next function, or the lock operation at its end."""
+
+    function: str
+    path: str
+    line: int
+    column: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Effect:
+    cls: str  # lock class, or `$N` for the lock passed as parameter N
+    kind: str  # lock kind for acquisitions; "" otherwise
+    chain: tuple[Step, ...]
+    certain: bool = True  # False: only some targets of a table call on the chain do this
+
+
+@dataclass
+class Summary:
+    key: FunctionKey
+    acquires: dict[str, Effect] = field(default_factory=dict)
+    requires: dict[str, Effect] = field(default_factory=dict)
+    drops: dict[str, Effect] = field(default_factory=dict)  # caller's locks it may release
+    sync: Effect | None = None  # may call synchronize_srcu(&kvm->srcu)
+    sleeps: Effect | None = None
+    returns_holding: tuple[str, ...] = ()  # net effect: held at every return (or __acquires)
+    releases: tuple[str, ...] = ()  # net effect: caller's locks released and not retaken
+
+    def is_empty(self) -> bool:
+        """Nothing a caller could notice (most leaf helpers): calls to it are skipped."""
+        return not (self.acquires or self.requires or self.drops or self.sync or self.sleeps)
+
+    def signature(self) -> tuple:
+        """What callers depend on; the fixpoint stops when no signature changes."""
+
+        def facts(effects: Mapping[str, Effect]) -> frozenset[tuple[str, bool]]:
+            return frozenset((cls, e.certain) for cls, e in effects.items())
+
+        def one(effect: Effect | None) -> bool | None:
+            return None if effect is None else effect.certain
+
+        return (
+            facts(self.acquires),
+            facts(self.requires),
+            facts(self.drops),
+            one(self.sync),
+            one(self.sleeps),
+        )
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call site in a function, with what it may reach."""
+
+    site: CallSite
+    targets: Targets
+
+    def text(self) -> str:
+        text = f"{self.site.callee}({', '.join(self.site.arguments)})"
+        return text if len(text) <= 72 else text[:69] + "..."
+
+
+def held_classes(held: Iterable[HeldAt]) -> set[str]:
+    return {h.cls for h in held}
+
+
+def map_class(cls: str, fn: FunctionRecord, site: CallSite) -> str | None:
+    """A callee's class as the caller sees it: `$N` becomes the caller's argument N."""
+    match = _PARAM.match(cls)
+    if not match:
+        return cls
+    index = int(match[1])
+    if index < len(site.argument_classes) and site.argument_classes[index]:
+        return site.argument_classes[index]
+    if index < len(site.arguments) and _IDENT.match(site.arguments[index]):
+        name = site.arguments[index]
+        if name in fn.parameters:
+            return f"${fn.parameters.index(name)}"
+    return None
+
+
+class SummaryIndex:
+    """Summaries of every function of a set of file records."""
+
+    def __init__(self, files: Iterable[FileRecord], api: LockApi | None = None) -> None:
+        self.files = list(files)
+        self.api = api or lock_api()
+        self.resolver = CallResolver(self.files)
+        self.functions: dict[FunctionKey, FunctionRecord] = {
+            fn.key: fn for record in self.files for fn in record.functions
+        }
+        self.calls: dict[FunctionKey, list[Call]] = {}
+        self.callers: dict[FunctionKey, set[FunctionKey]] = defaultdict(set)
+        for key, fn in self.functions.items():
+            calls = [
+                Call(site, self.resolver.resolve(fn.path, site.callee))
+                for site in fn.observations.calls
+            ]
+            self.calls[key] = calls
+            for call in calls:
+                for target in call.targets.keys:
+                    self.callers[target].add(key)
+        self.direct = {key: self._direct_summary(fn) for key, fn in self.functions.items()}
+        self.summaries: dict[FunctionKey, Summary] = {}
+        self._fixpoint()
+
+    # --- direct facts -------------------------------------------------------------------
+
+    def _direct_summary(self, fn: FunctionRecord) -> Summary:
+        obs = fn.observations
+        summary = Summary(fn.key)
+
+        def local(cls: str) -> str:
+            return f"${fn.parameters.index(cls)}" if cls in fn.parameters else cls
+
+        for event in obs.events:
+            step = Step(fn.name, fn.path, event.site.line, event.site.column, event.text)
+            cls = local(event.cls)
+            held_here = {h.cls: h for h in event.held}
+            if event.action == "acquire":
+                summary.acquires.setdefault(cls, Effect(cls, event.kind, (step,)))
+                if self.api.kind(event.kind).sleeps and summary.sleeps is None:
+                    summary.sleeps = Effect(cls, event.kind, (step,))
+            elif event.action == "assert":
+                mine = held_here.get(event.cls)
+                if mine is None or mine.origin != "acquired":
+                    summary.requires.setdefault(cls, Effect(cls, "", (step,)))
+            elif event.action == "release":
+                mine = held_here.get(event.cls)
+                if mine is None or mine.origin == "entry":
+                    summary.drops.setdefault(cls, Effect(cls, "", (step,)))
+            elif event.action == "sync" and event.cls == SRCU_CLASS:
+                summary.sync = summary.sync or Effect(cls, "", (step,))
+                summary.sleeps = summary.sleeps or Effect(cls, "", (step,))
+        for cls in obs.entry_held:
+            step = Step(fn.name, fn.path, fn.line, 1, f"__must_hold({cls})")
+            summary.requires.setdefault(local(cls), Effect(local(cls), "", (step,)))
+        summary.returns_holding = tuple(
+            sorted({local(c) for c in (*obs.held_at_every_return, *obs.acquires_annotated)})
+        )
+        summary.releases = tuple(sorted({local(c) for c in obs.released_from_caller}))
+        return summary
+
+    # --- fixpoint -------------------------------------------------------------------------
+
+    def _fixpoint(self) -> None:
+        """Callees before callers (strongly connected components in reverse topological
+        order), so most functions are computed once; a component that calls itself is
+        iterated until no signature changes."""
+        for key, direct in self.direct.items():
+            self.summaries[key] = self._copy(direct)
+        for component in self._components():
+            queue = deque(component)
+            queued = set(component)
+            members = queued.copy()
+            while queue:
+                key = queue.popleft()
+                queued.discard(key)
+                before = self.summaries[key].signature()
+                updated = self._recompute(key)
+                self.summaries[key] = updated
+                if updated.signature() == before:
+                    continue
+                for caller in sorted(self.callers.get(key, ())):
+                    if caller in members and caller not in queued:
+                        queued.add(caller)
+                        queue.append(caller)
+
+    def _components(self) -> list[list[FunctionKey]]:
+        """Tarjan's algorithm, iteratively (call chains are deeper than Python's stack)."""
+        index: dict[FunctionKey, int] = {}
+        low: dict[FunctionKey, int] = {}
+        on_stack: set[FunctionKey] = set()
+        stack: list[FunctionKey] = []
+        components: list[list[FunctionKey]] = []
+        callees = {
+            key: sorted({t for call in calls for t in call.targets.keys})
+            for key, calls in self.calls.items()
+        }
+        for root in sorted(self.functions):
+            if root in index:
+                continue
+            work = [(root, 0)]
+            while work:
+                node, position = work.pop()
+                if position == 0:
+                    index[node] = low[node] = len(index)
+                    stack.append(node)
+                    on_stack.add(node)
+                targets = callees[node]
+                if position < len(targets):
+                    work.append((node, position + 1))
+                    nxt = targets[position]
+                    if nxt not in index:
+                        work.append((nxt, 0))
+                    elif nxt in on_stack:
+                        low[node] = min(low[node], index[nxt])
+                    continue
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    components.append(component)
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+        return components
+
+    @staticmethod
+    def _copy(summary: Summary) -> Summary:
+        return Summary(
+            summary.key,
+            dict(summary.acquires),
+            dict(summary.requires),
+            dict(summary.drops),
+            summary.sync,
+            summary.sleeps,
+            summary.returns_holding,
+            summary.releases,
+        )
+
+    def _recompute(self, key: FunctionKey) -> Summary:
+        fn = self.functions[key]
+        direct = self.direct[key]
+        summary = self._copy(direct)
+        managed = set(direct.acquires) | self.taken_by_callees(key)
+        for call in self.calls[key]:
+            if not call.targets.keys:
+                if call.site.callee in sleeping_calls() and summary.sleeps is None:
+                    summary.sleeps = Effect("", "", (self._step(fn, call),))
+                continue
+            if all(self.summaries[t].is_empty() for t in call.targets.keys):
+                continue
+            step = self._step(fn, call)
+            held = call.site.held
+            held_cls = held_classes(held)
+            taken_here = {h.cls for h in held if h.origin == "acquired"}
+            _merge(summary.acquires, self.through(fn, call, "acquires"), step)
+            requires = {
+                cls: e
+                for cls, e in self.through(fn, call, "requires").items()
+                if e.certain and cls not in held_cls and cls not in managed
+            }
+            _merge(summary.requires, requires, step)
+            drops = {
+                c: e for c, e in self.through(fn, call, "drops").items() if c not in taken_here
+            }
+            _merge(summary.drops, drops, step)
+            summary.sync = _better(summary.sync, self.through_one(fn, call, "sync"), step)
+            summary.sleeps = _better(summary.sleeps, self.through_one(fn, call, "sleeps"), step)
+        return summary
+
+    def taken_by_callees(self, key: FunctionKey) -> set[str]:
+        """Classes some callee returns holding (`pic_lock(s)` is `spin_lock(&s->lock)` plus
+        `__acquires`). The walker does not carry them past the call, so a function that
+        calls a lock helper is treated as managing that lock itself."""
+        fn = self.functions[key]
+        taken: set[str] = set()
+        for call in self.calls[key]:
+            for target in call.targets.keys:
+                for cls in self.direct[target].returns_holding:
+                    mapped = map_class(cls, fn, call.site)
+                    if mapped is not None:
+                        taken.add(mapped)
+        return taken
+
+    @staticmethod
+    def _step(fn: FunctionRecord, call: Call) -> Step:
+        return Step(fn.name, fn.path, call.site.site.line, call.site.site.column, call.text())
+
+    def through(self, fn: FunctionRecord, call: Call, what: str) -> dict[str, Effect]:
+        """Facts of kind `what` over all targets of a call, in the caller's classes; certain
+        only when every target has the fact certainly."""
+        per_target: list[dict[str, Effect]] = []
+        for target in call.targets.keys:
+            effects: dict[str, Effect] = {}
+            for cls, effect in getattr(self.summaries[target], what).items():
+                mapped = map_class(cls, fn, call.site)
+                if mapped is not None and mapped not in effects:
+                    effects[mapped] = Effect(mapped, effect.kind, effect.chain, effect.certain)
+            per_target.append(effects)
+        return _agree(per_target)
+
+    def through_one(self, fn: FunctionRecord, call: Call, what: str) -> Effect | None:
+        effects = [getattr(self.summaries[t], what) for t in call.targets.keys]
+        present = [e for e in effects if e is not None]
+        if not present:
+            return None
+        certain = len(present) == len(effects) and all(e.certain for e in present)
+        best = present[0]
+        return Effect(best.cls, best.kind, best.chain, certain)
+
+
+def _agree(per_target: list[dict[str, Effect]]) -> dict[str, Effect]:
+    merged: dict[str, Effect] = {}
+    for effects in per_target:
+        for cls, effect in effects.items():
+            if cls in merged:
+                continue
+            everywhere = all(
+                cls in other and other[cls].certain for other in per_target
+            )
+            merged[cls] = Effect(cls, effect.kind, effect.chain, everywhere)
+    return merged
+
+
+def _merge(into: dict[str, Effect], found: dict[str, Effect], step: Step) -> None:
+    for cls, effect in found.items():
+        old = into.get(cls)
+        if old is None or (effect.certain and not old.certain):
+            into[cls] = Effect(cls, effect.kind, (step, *effect.chain), effect.certain)
+
+
+def _better(old: Effect | None, new: Effect | None, step: Step) -> Effect | None:
+    if new is None:
+        return old
+    if old is None or (new.certain and not old.certain):
+        return Effect(new.cls, new.kind, (step, *new.chain), new.certain)
+    return old
