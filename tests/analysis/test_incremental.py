@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from conftest import RULES
+from analysis_fixtures import RULES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from conftest import RULES
+from analysis_fixtures import RULES
 
 from kvmlock.analysis.engine import analyse_functions
 from kvmlock.syntax.document import parse_document

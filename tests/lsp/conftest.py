@@ -1,55 +1,13 @@
-"""End-to-end tests: the real `kvmlock serve` process driven by pytest-lsp's client."""
+"""Fixtures for the end-to-end tests; helpers and texts live in lsp_fixtures.py."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-
-RST = textwrap.dedent("""\
-    =================
-    KVM Lock Overview
-    =================
-
-    1. Acquisition Orders
-    ---------------------
-
-    The acquisition orders for mutexes are as follows:
-
-    - kvm->lock is taken outside vcpu->mutex
-
-    - kvm->lock is taken outside kvm->slots_lock and kvm->irq_lock
-
-    Everything else is a leaf: nothing else nests inside these.
-
-    3. Reference
-    ------------
-
-    ``kvm->lock``
-    ^^^^^^^^^^^^^
-
-    :Type:		mutex
-    :Arch:		any
-    :Protects:	- the set of vCPUs of a VM in this fixture
-    :Comment:	written for kvmlock's tests.
-    """)
-
-C_SOURCE = textwrap.dedent("""\
-    static int set_thing(struct kvm_vcpu *vcpu)
-    {
-    	mutex_lock(&vcpu->mutex);
-    	mutex_lock(&vcpu->kvm->lock);
-    	mutex_unlock(&vcpu->kvm->lock);
-    	mutex_unlock(&vcpu->mutex);
-    	return 0;
-    }
-    """)
+from lsp_fixtures import C_SOURCE, RST, SERVER, accept_registrations, init_params
+from pytest_lsp import LanguageClient
 
 
 @pytest.fixture(scope="session")
@@ -62,43 +20,6 @@ def kernel_tree(tmp_path_factory) -> Path:
     source.parent.mkdir(parents=True)
     source.write_text(C_SOURCE)
     return root
-
-
-SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "kvmlock", "serve"])
-
-
-def init_params(root: Path, *, pull: bool = False, options: dict | None = None):
-    caps = client_capabilities("visual-studio-code")
-    caps.text_document.diagnostic = (
-        types.DiagnosticClientCapabilities(related_document_support=False) if pull else None
-    )
-    return types.InitializeParams(
-        capabilities=caps,
-        root_uri=root.as_uri(),
-        initialization_options=options or {"debounceMs": 20},
-    )
-
-
-def accept_registrations(client: LanguageClient) -> None:
-    """VS Code's capabilities promise dynamic registration; answer it like VS Code does."""
-
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register(params: types.RegistrationParams) -> None:
-        client.registrations.extend(params.registrations)
-
-    client.registrations = []
-    # Keep every publishDiagnostics in order, so a test never misses one that arrived while
-    # it was waiting for another document's.
-    client.published = []
-    features = client.protocol.fm.features
-    original = features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
-
-    def record(params: types.PublishDiagnosticsParams):
-        client.published.append(params)
-        return original(params)
-
-    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = record
-    client.seen = {}
 
 
 @pytest_lsp.fixture(config=SERVER)
@@ -117,27 +38,3 @@ async def pull_client(lsp_client: LanguageClient, kernel_tree: Path):
     await lsp_client.shutdown_session()
 
 
-def open_doc(client: LanguageClient, uri: str, text: str, version: int = 1) -> None:
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id="c", version=version, text=text
-            )
-        )
-    )
-
-
-async def diagnostics_for(client: LanguageClient, uri: str, version: int | None = None):
-    """The next diagnostics published for `uri` (at `version`, when given) that this helper
-    has not returned before."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while loop.time() < deadline:
-        start = client.seen.get(uri, 0)
-        for position in range(start, len(client.published)):
-            params = client.published[position]
-            if params.uri == uri and (version is None or params.version == version):
-                client.seen[uri] = position + 1
-                return list(params.diagnostics)
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"no diagnostics for {uri} at version {version}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import C_SOURCE, RST, diagnostics_for, open_doc
+from lsp_fixtures import C_SOURCE, RST, diagnostics_for, open_doc
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 

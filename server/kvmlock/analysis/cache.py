@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 
 from kvmlock.analysis.engine import FileContext, FunctionResult, analyse_function
 from kvmlock.analysis.findings import Finding
-from kvmlock.analysis.observations import Observations
 from kvmlock.syntax.document import SourceDocument
 
 
@@ -69,5 +68,5 @@ def _moved(entry: _Entry, start_byte: int, start_line: int) -> FunctionResult:
         return entry.result
     result = entry.result
     findings: list[Finding] = [f.shifted(byte_delta, line_delta) for f in result.findings]
-    observations: Observations = result.observations.shifted(byte_delta, line_delta)
-    return replace(result, findings=findings, observations=observations)
+    moved = (result.moved_by[0] + byte_delta, result.moved_by[1] + line_delta)
+    return replace(result, findings=findings, moved_by=moved, _moved=None)

@@ -78,11 +78,26 @@ def collect_findings(source: bytes, results: list[FunctionResult]) -> list[Findi
 
 @dataclass
 class FunctionResult:
-    """One function's findings and observations: the unit the language server caches."""
+    """One function's findings and observations: the unit the language server caches.
+
+    A cached result reused after the function moved carries `moved_by` (bytes, lines); its
+    observations are moved only when somebody reads them, which hovers and inlay hints do for
+    one function while every keystroke would otherwise pay for all of them.
+    """
 
     name: str
     findings: list[Finding]
-    observations: Observations
+    raw_observations: Observations
+    moved_by: tuple[int, int] = (0, 0)
+    _moved: Observations | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def observations(self) -> Observations:
+        if self.moved_by == (0, 0):
+            return self.raw_observations
+        if self._moved is None:
+            self._moved = self.raw_observations.shifted(*self.moved_by)
+        return self._moved
 
 
 def analyse_functions(
