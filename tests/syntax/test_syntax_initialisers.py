@@ -31,3 +31,21 @@ def test_ops_assignments_carry_field_and_variable() -> None:
     ]
     (first, _) = ops_assignments(doc, ["kvm_x86_ops"])
     assert doc.source[first.byte : first.byte + 13] == b"demo_vcpu_run"
+
+
+def test_array_members_of_handler_tables() -> None:
+    from kvmlock.syntax.initialisers import array_members
+
+    src = (
+        b"static int (*const kvm_demo_handlers[])(struct kvm_vcpu *vcpu) = {\n"
+        b"\t[EXIT_REASON_IO] = handle_demo_io,\n\t[EXIT_REASON_HLT] = handle_demo_hlt,\n"
+        b"\t[EXIT_REASON_NONE] = NULL,\n};\n"
+        b"static demo_fn demo_table[] = { [0] = demo_first, };\n"
+        b"static int demo_values[] = { [0] = 1, };\n"
+    )
+    doc = parse_document("a.c", src)
+    assert [(m.array, m.function) for m in array_members(doc)] == [
+        ("kvm_demo_handlers", "handle_demo_io"),
+        ("kvm_demo_handlers", "handle_demo_hlt"),
+        ("demo_table", "demo_first"),
+    ]
