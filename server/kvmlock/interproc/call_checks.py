@@ -50,6 +50,28 @@ class CallChecks:
         self.rules_for = rules_for
         self.enabled = enabled
         self.notifiers = self._notifier_callbacks()
+        # RuleBase answers these by scanning its rules; a workspace asks them per call.
+        self._documented: dict[int, set[str]] = {}
+        self._leaves: dict[tuple[int, str, str | None], Rule | None] = {}
+        self._kinds_waiting: dict[str, bool] = {}
+
+    def _waits(self, kind: str) -> bool:
+        found = self._kinds_waiting.get(kind)
+        if found is None:
+            found = self._kinds_waiting[kind] = self.index.api.kind(kind).waits
+        return found
+
+    def documented(self, rules: RuleBase) -> set[str]:
+        found = self._documented.get(id(rules))
+        if found is None:
+            found = self._documented[id(rules)] = rules.documented_locks()
+        return found
+
+    def leaf_rule(self, rules: RuleBase, cls: str, arch: str | None) -> Rule | None:
+        key = (id(rules), cls, arch)
+        if key not in self._leaves:
+            self._leaves[key] = rules.leaf_rule(cls, arch)
+        return self._leaves[key]
 
     def _notifier_callbacks(self) -> set[FunctionKey]:
         keys: set[FunctionKey] = set()
@@ -118,6 +140,8 @@ class CallChecks:
         text = call.text()
 
         def mapped(effects: dict[str, Effect]) -> dict[str, Effect]:
+            if not any(cls.startswith("$") for cls in effects):
+                return effects
             out = {}
             for cls, effect in effects.items():
                 caller_cls = map_class(cls, fn, call.site)
@@ -125,9 +149,11 @@ class CallChecks:
                     out[caller_cls] = Effect(caller_cls, effect.kind, effect.chain, effect.certain)
             return out
 
+        hits = self._requires_hits(fn, call, summary.requires, mapped, text)
+        if not call.site.held and fn.key not in self.notifiers:
+            return hits
         acquires = mapped(summary.acquires)
         drops = set(mapped(summary.drops))
-        hits: list[_Hit] = []
         for outer in call.site.held:
             if outer.cls in drops:
                 continue
@@ -156,7 +182,6 @@ class CallChecks:
                             f"callback {fn.name}()",
                         )
                     )
-        hits.extend(self._requires_hits(fn, call, summary.requires, mapped, text))
         return hits
 
     def _acquire_hits(
@@ -170,8 +195,7 @@ class CallChecks:
         arch: str | None,
     ) -> list[_Hit]:
         hits = []
-        api = self.index.api
-        chain = rules.order_chain(cls, outer.cls, arch) if api.kind(effect.kind).waits else None
+        chain = rules.order_chain(cls, outer.cls, arch) if self._waits(effect.kind) else None
         if chain:
             hits.append(
                 _Hit(
@@ -190,8 +214,8 @@ class CallChecks:
                         f"read-side section (line {outer.line})",
                     )
                 )
-        leaf = rules.leaf_rule(outer.cls, arch)
-        if leaf is not None and cls in rules.documented_locks() and not self._nests_in(
+        leaf = self.leaf_rule(rules, outer.cls, arch)
+        if leaf is not None and cls in self.documented(rules) and not self._nests_in(
             fn, outer.cls, rules
         ):
             hits.append(
@@ -203,11 +227,10 @@ class CallChecks:
             )
         return hits
 
-    @staticmethod
-    def _nests_in(fn: FunctionRecord, leaf: str, rules: RuleBase) -> bool:
+    def _nests_in(self, fn: FunctionRecord, leaf: str, rules: RuleBase) -> bool:
         """The function itself takes a documented lock inside `leaf`: leaf-lock already says
         so there, and the same gap in locking.rst need not be reported again per call."""
-        documented = rules.documented_locks()
+        documented = self.documented(rules)
         return any(
             event.action == "acquire"
             and event.cls in documented

@@ -44,7 +44,9 @@ def lock_graph(
     for key in sorted(index.functions):
         fn = index.functions[key]
         rules = rules_for(fn.path)
-        documented = documented_by_rules.setdefault(id(rules), rules.documented_locks())
+        if id(rules) not in documented_by_rules:
+            documented_by_rules[id(rules)] = rules.documented_locks()
+        documented = documented_by_rules[id(rules)]
 
         def real(cls: str, documented: set[str] = documented) -> bool:
             return not cls.startswith("$") and ("->" in cls or "." in cls or cls in documented)

@@ -144,6 +144,7 @@ class SummaryIndex:
                     self.callers[target].add(key)
         self.direct = {key: self._direct_summary(fn) for key, fn in self.functions.items()}
         self.summaries: dict[FunctionKey, Summary] = {}
+        self._taken_by_callees: dict[FunctionKey, set[str]] = {}
         self._fixpoint()
 
     # --- direct facts -------------------------------------------------------------------
@@ -297,6 +298,12 @@ class SummaryIndex:
         return summary
 
     def taken_by_callees(self, key: FunctionKey) -> set[str]:
+        found = self._taken_by_callees.get(key)
+        if found is None:
+            found = self._taken_by_callees[key] = self._callee_lock_helpers(key)
+        return found
+
+    def _callee_lock_helpers(self, key: FunctionKey) -> set[str]:
         """Classes some callee returns holding (`pic_lock(s)` is `spin_lock(&s->lock)` plus
         `__acquires`). The walker does not carry them past the call, so a function that
         calls a lock helper is treated as managing that lock itself."""
@@ -319,12 +326,18 @@ class SummaryIndex:
         only when every target has the fact certainly."""
         per_target: list[dict[str, Effect]] = []
         for target in call.targets.keys:
+            found: dict[str, Effect] = getattr(self.summaries[target], what)
+            if not any(cls.startswith("$") for cls in found):
+                per_target.append(found)  # nothing to map: shared, never modified
+                continue
             effects: dict[str, Effect] = {}
-            for cls, effect in getattr(self.summaries[target], what).items():
+            for cls, effect in found.items():
                 mapped = map_class(cls, fn, call.site)
                 if mapped is not None and mapped not in effects:
                     effects[mapped] = Effect(mapped, effect.kind, effect.chain, effect.certain)
             per_target.append(effects)
+        if len(per_target) == 1:
+            return per_target[0]
         return _agree(per_target)
 
     def through_one(self, fn: FunctionRecord, call: Call, what: str) -> Effect | None:
