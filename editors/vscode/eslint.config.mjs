@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', 'node_modules/', 'test/code-server/node_modules/', '*.vsix'] },
+  { ignores: ['dist/', 'out/', 'node_modules/', '**/node_modules/', 'test-artifacts/', '*.vsix'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

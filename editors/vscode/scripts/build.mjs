@@ -12,6 +12,7 @@ const production = process.argv.includes('--production');
 function tsFiles(dir) {
   const out = [];
   for (const name of readdirSync(dir)) {
+    if (name === 'node_modules') continue;
     const file = join(dir, name);
     if (statSync(file).isDirectory()) out.push(...tsFiles(file));
     else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(file);

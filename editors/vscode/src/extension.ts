@@ -302,7 +302,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     output,
     statusItem,
     vscode.commands.registerCommand('kvmlock.restartServer', restart),
-    vscode.commands.registerCommand('kvmlock.showRuleBase', showRuleBase),
+    vscode.commands.registerCommand('kvmlock.openRuleBase', showRuleBase),
     vscode.commands.registerCommand('kvmlock.openLockingRst', openLockingRst),
     vscode.commands.registerCommand('kvmlock.showOutput', () => output.show()),
     vscode.workspace.onDidChangeConfiguration(onConfigurationChanged),

@@ -2,6 +2,7 @@
 // the way vscode-languageclient drives it inside VS Code, with the extension's own settings
 // mapping. Skips (saying why) when this kvmlock has no `serve` command.
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -26,6 +27,7 @@ import { toServerSettings } from '../../src/settings';
 import { isServerStatus, type ServerStatus } from '../../src/status';
 import {
   cFile,
+  extensionRoot,
   fileUri,
   kernelTree,
   lockingRst,
@@ -38,6 +40,13 @@ import {
 } from './server';
 
 const missing = serverMissing();
+
+function extensionCommands(): string[] {
+  const manifest = JSON.parse(readText(path.join(extensionRoot, 'package.json'))) as {
+    contributes: { commands: Array<{ command: string }> };
+  };
+  return manifest.contributes.commands.map((c) => c.command);
+}
 const uri = fileUri(cFile);
 const text = readText(cFile);
 
@@ -161,6 +170,9 @@ describe('kvmlock serve over LSP (push diagnostics)', { skip: missing }, () => {
     const commands = r.capabilities.executeCommandProvider?.commands ?? [];
     assert.ok(commands.includes('kvmlock.showRuleBase'), commands.join(','));
     assert.ok(commands.includes('kvmlock.lockingRstLocation'), commands.join(','));
+    // vscode-languageclient registers these as VS Code commands: none may be an extension command.
+    const contributed = extensionCommands();
+    assert.deepEqual(commands.filter((c) => contributed.includes(c)), []);
   });
 
   test('kvmlock/status reports ready', async () => {

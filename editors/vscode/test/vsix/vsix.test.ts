@@ -51,10 +51,16 @@ test('the packed manifest is the extension manifest: entry point, activation, co
   ]);
   assert.deepEqual(packed.contributes.commands.map((c) => c.command).sort(), [
     'kvmlock.openLockingRst',
+    'kvmlock.openRuleBase',
     'kvmlock.restartServer',
     'kvmlock.showOutput',
-    'kvmlock.showRuleBase',
   ]);
+  // vscode-languageclient registers every command the server offers (executeCommandProvider)
+  // as a VS Code command of the same id: an extension command with such an id makes the
+  // client fail to start ("command already exists"). The server's commands (docs/lsp-protocol.md):
+  for (const serverCommand of ['kvmlock.showRuleBase', 'kvmlock.lockingRstLocation', 'kvmlock.openRule']) {
+    assert.ok(!packed.contributes.commands.some((c) => c.command === serverCommand), serverCommand);
+  }
   const titles = packed.contributes.commands.map((c) => `kvmlock: ${c.title}`);
   for (const t of ['kvmlock: Restart Server', 'kvmlock: Show Rule Base', 'kvmlock: Open locking.rst']) assert.ok(titles.includes(t), t);
   assert.deepEqual(Object.keys(packed.contributes.configuration.properties).sort(), [
