@@ -3,25 +3,38 @@
 A function's findings depend on its own bytes, where it starts (line and column: messages
 name lines) and the file-wide context (rules, enabled checks, arch, whether it is an MMU
 notifier callback). The cache is keyed by the bytes, the start column and that context, and
-remembers where the function was when analysed; a hit elsewhere is moved there. So an edit
+remembers where the function was when analysed; a hit elsewhere is placed there. So an edit
 re-analyses only the functions whose bytes it changed, and typing a newline above a function
 moves its findings instead of recomputing them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from kvmlock.analysis.engine import FileContext, FunctionResult, analyse_function
 from kvmlock.analysis.findings import Finding
 from kvmlock.syntax.document import SourceDocument
+from kvmlock.syntax.incremental import current_node
 
 
 @dataclass
 class _Entry:
-    result: FunctionResult
-    start_byte: int
+    result: FunctionResult  # placed where the function is now
+    findings: list[Finding]  # as analysed
+    start_byte: int  # where it was analysed
     start_line: int
+
+    def place(self, start_byte: int, start_line: int) -> FunctionResult:
+        moved = (start_byte - self.start_byte, start_line - self.start_line)
+        result = self.result
+        if moved != result.moved_by:
+            # In place: only this cache and the document's current results refer to it, and
+            # rebuilding hundreds of results per keystroke is what this avoids.
+            result.moved_by = moved
+            result._moved = None
+            result.findings = [f.shifted(*moved) for f in self.findings] if self.findings else []
+        return result
 
 
 @dataclass
@@ -40,33 +53,24 @@ class FunctionCache:
         fresh: dict[tuple, _Entry] = {}
         results = []
         context = (id(ctx.rules), ctx.enabled, ctx.arch)
+        callbacks = ctx.notifier_callbacks
+        line_col = doc.line_col
+        source = doc.source
+        text = doc.text
         for fn in doc.functions:
-            line, column = doc.line_col(fn.start_byte)
-            key = (
-                doc.source[fn.start_byte : fn.end_byte],
-                column,
-                context,
-                fn.name in ctx.notifier_callbacks,
-            )
+            line, column = line_col(fn.start_byte)
+            # The rewritten bytes too: text outside a function (an unterminated comment) can
+            # change how its own bytes are rewritten, and the analysis reads the rewrite.
+            span = slice(fn.start_byte, fn.end_byte)
+            key = (source[span], text[span], column, context, fn.name in callbacks)
             entry = self._entries.get(key) or fresh.get(key)
-            if entry is None:
-                result = analyse_function(doc, fn, ctx)
+            if entry is None or key in fresh:
+                result = analyse_function(doc, current_node(doc, fn), ctx)
                 self.stats.analysed += 1
+                entry = _Entry(result, list(result.findings), fn.start_byte, line)
             else:
-                result = _moved(entry, fn.start_byte, line)
                 self.stats.reused += 1
-            fresh[key] = _Entry(result, fn.start_byte, line)
-            results.append(result)
+            fresh[key] = entry
+            results.append(entry.place(fn.start_byte, line))
         self._entries = fresh
         return results
-
-
-def _moved(entry: _Entry, start_byte: int, start_line: int) -> FunctionResult:
-    byte_delta = start_byte - entry.start_byte
-    line_delta = start_line - entry.start_line
-    if not byte_delta and not line_delta:
-        return entry.result
-    result = entry.result
-    findings: list[Finding] = [f.shifted(byte_delta, line_delta) for f in result.findings]
-    moved = (result.moved_by[0] + byte_delta, result.moved_by[1] + line_delta)
-    return replace(result, findings=findings, moved_by=moved, _moved=None)

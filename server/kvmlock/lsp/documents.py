@@ -7,14 +7,14 @@ from bisect import bisect_right
 
 from lsprotocol import types
 
-from kvmlock.analysis.cache import FunctionCache
-from kvmlock.analysis.engine import FunctionResult, collect_findings, file_context
+from kvmlock.analysis.engine import FunctionResult
 from kvmlock.analysis.findings import Finding
+from kvmlock.analysis.live import LiveDocument
 from kvmlock.lsp.positions import LineIndex
 from kvmlock.rules.model import RuleBase
-from kvmlock.syntax.document import SourceDocument, parse_document
+from kvmlock.syntax.document import SourceDocument
 from kvmlock.syntax.functions import FunctionInfo
-from kvmlock.syntax.incremental import ByteEdit, apply_edits, reparse
+from kvmlock.syntax.incremental import ByteEdit, apply_edits
 
 
 class OpenDocument:
@@ -24,12 +24,11 @@ class OpenDocument:
         self.version = version
         self.source = _encode(text)
         self._index: LineIndex | None = None
+        self.live = LiveDocument(path)
         self.parsed: SourceDocument | None = None
-        self.cache = FunctionCache()
         self.results: list[FunctionResult] = []
         self.findings: list[Finding] = []
         self.analysed_version: int | None = None
-        self.rules: RuleBase | None = None
 
     @property
     def index(self) -> LineIndex:
@@ -53,16 +52,9 @@ class OpenDocument:
 
     def analyse(self, rules: RuleBase, enabled: frozenset[str]) -> list[Finding]:
         """Bring the parse up to date (incrementally) and re-analyse changed functions."""
-        if self.parsed is None:
-            self.parsed = parse_document(self.path, self.source)
-        elif self.parsed.source is not self.source:
-            reparse(self.parsed, self.source)
-        if rules is not self.rules:
-            self.cache = FunctionCache()
-            self.rules = rules
-        ctx = file_context(self.parsed, rules, enabled)
-        self.results = self.cache.results(self.parsed, ctx)
-        self.findings = collect_findings(self.parsed.source, self.results)
+        self.findings = self.live.update(self.source, rules, enabled)
+        self.parsed = self.live.parsed
+        self.results = self.live.results
         self.analysed_version = self.version
         return self.findings
 

@@ -9,12 +9,20 @@ the edited old tree, which lets tree-sitter reuse every subtree outside it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, replace
 
 from tree_sitter import Point
 
 from kvmlock.syntax import rewrite as _rewrite
-from kvmlock.syntax.document import SourceDocument, _shared_parser, line_starts
+from kvmlock.syntax.document import SourceDocument, _shared_parser
+from kvmlock.syntax.functions import (
+    _CONTAINERS,
+    FunctionInfo,
+    _acceptable,
+    _function_info,
+)
 
 
 @dataclass(frozen=True)
@@ -52,14 +60,14 @@ def reparse(doc: SourceDocument, new_source: bytes) -> Reparse:
     """Bring `doc` to `new_source`, reusing its tree. Returns what changed."""
     old_text = doc.text
     old_tree = doc.tree
-    rewritten = _rewrite.rewrite(new_source)
+    rewritten = _rewrite_window(doc, new_source) or _rewrite.rewrite(new_source)
     new_text = rewritten.text
     start = _common_prefix(old_text, new_text)
     suffix = _common_suffix(old_text, new_text, start)
     old_end = len(old_text) - suffix
     new_end = len(new_text) - suffix
     old_lines = doc._line_starts
-    new_lines = line_starts(new_source)
+    new_lines = _moved_line_starts(old_lines, new_text, start, old_end, new_end)
     old_tree.edit(
         start_byte=start,
         old_end_byte=old_end,
@@ -69,6 +77,10 @@ def reparse(doc: SourceDocument, new_source: bytes) -> Reparse:
         new_end_point=_point(new_lines, new_end),
     )
     tree = _shared_parser().parse(new_text, old_tree)
+    if tree.root_node.has_error:
+        # Error recovery may settle differently when parsing from an old tree; a fresh
+        # parse keeps the result identical to opening the file anew.
+        tree = _shared_parser().parse(new_text)
     changed = tuple((r.start_byte, r.end_byte) for r in old_tree.changed_ranges(tree))
     doc.source = new_source
     doc.text = new_text
@@ -79,9 +91,65 @@ def reparse(doc: SourceDocument, new_source: bytes) -> Reparse:
     return Reparse(start, old_end, new_end, changed)
 
 
-def _point(starts: list[int], byte: int) -> Point:
-    from bisect import bisect_right
+# Bytes whose insertion or removal can change how text far away is read (comments,
+# strings, preprocessor lines, line continuations): such edits rewrite the whole file.
+_CONTEXTUAL = re.compile(rb"/\*|\*/|//|[\"'#\\]")
 
+
+def _rewrite_window(doc: SourceDocument, new_source: bytes) -> _rewrite.Rewritten | None:
+    """Rewrite only the function an edit falls in, when that gives the whole-file result.
+
+    The function's old text must rewrite the same on its own as in the file (nothing from
+    outside reaches into it), and the edit must not add or remove comment, string or
+    preprocessor syntax. Otherwise None: the caller rewrites the whole file.
+    """
+    functions = doc._functions
+    old_source = doc.source
+    if not functions or len(old_source) != len(doc.text):
+        return None
+    start = _common_prefix(old_source, new_source)
+    suffix = _common_suffix(old_source, new_source, start)
+    old_end, new_end = len(old_source) - suffix, len(new_source) - suffix
+    if _CONTEXTUAL.search(old_source, start, old_end) or _CONTEXTUAL.search(
+        new_source, start, new_end
+    ):
+        return None
+    index = bisect_right([f.start_byte for f in functions], start) - 1
+    if index < 0 or functions[index].end_byte < old_end:
+        return None
+    first, last = functions[index].start_byte, functions[index].end_byte
+    if _rewrite.rewrite(old_source[first:last]).text != doc.text[first:last]:
+        return None
+    delta = new_end - old_end
+    chunk = _rewrite.rewrite(new_source[first : last + delta])
+    text = doc.text[:first] + chunk.text + doc.text[last:]
+    annotations = [
+        *(a for a in doc.annotations if a.end_byte <= first),
+        *(replace(a, start_byte=a.start_byte + first, end_byte=a.end_byte + first)
+          for a in chunk.annotations),
+        *(replace(a, start_byte=a.start_byte + delta, end_byte=a.end_byte + delta)
+          for a in doc.annotations if a.start_byte >= last),
+    ]
+    return _rewrite.Rewritten(text=text, annotations=annotations)
+
+
+def _moved_line_starts(
+    old: list[int], new_text: bytes, start: int, old_end: int, new_end: int
+) -> list[int]:
+    """Line starts after replacing [start, old_end) with [start, new_end) — the rewrite keeps
+    every newline, so the rewritten text's newlines are the source's."""
+    keep = bisect_right(old, start)
+    tail = bisect_right(old, old_end)
+    delta = new_end - old_end
+    middle = []
+    pos = new_text.find(b"\n", start, new_end)
+    while pos >= 0:
+        middle.append(pos + 1)
+        pos = new_text.find(b"\n", pos + 1, new_end)
+    return [*old[:keep], *middle, *(s + delta for s in old[tail:])]
+
+
+def _point(starts: list[int], byte: int) -> Point:
     row = bisect_right(starts, byte) - 1
     return Point(row, byte - starts[row])
 
@@ -109,3 +177,86 @@ def _common_suffix(a: bytes, b: bytes, prefix: int) -> int:
         else:
             high = mid - 1
     return low
+
+
+def reindex(
+    doc: SourceDocument, previous: list[FunctionInfo], change: Reparse
+) -> list[FunctionInfo] | None:
+    """The function index after `change`, re-reading only the part of the tree it touched.
+
+    Entries before the change are kept, entries after it are moved; their nodes belong to the
+    old tree (see `current_node`). Returns None when the touched part holds a parse error,
+    where only the whole-file index (with its ERROR recovery) is trustworthy.
+    """
+    touched = change.touched()
+    low = min(start for start, _ in touched)
+    high = max(end for _, end in touched)
+    delta = change.new_end - change.old_end
+    # Strictly apart from the change: text typed right at a function's edge may join it.
+    before = [f for f in previous if f.end_byte < min(low, change.start)]
+    after = [
+        f for f in previous if f.start_byte > change.old_end and f.start_byte + delta > high
+    ]
+    if any(f.recovered for f in previous):
+        return None
+    first = before[-1].end_byte if before else 0
+    last = after[0].start_byte + delta if after else len(doc.text)
+    middle: list[FunctionInfo] = []
+    for node in _top_level_between(doc.tree.root_node, first, last):
+        if node.is_error or (node.has_error and node.type != "declaration"):
+            return None
+        if node.type == "function_definition" and _acceptable(node):
+            info = _function_info(doc, node, recovered=False)
+            if info is not None:
+                middle.append(info)
+    moved = [_moved(f, delta) for f in after]
+    return [*before, *middle, *moved]
+
+
+def current_node(doc: SourceDocument, fn: FunctionInfo) -> FunctionInfo:
+    """`fn` with its node taken from the document's current tree."""
+    node = doc.tree.root_node.descendant_for_byte_range(fn.start_byte, fn.end_byte)
+    while node is not None and not (
+        node.type == "function_definition"
+        and node.start_byte == fn.start_byte
+        and node.end_byte == fn.end_byte
+    ):
+        node = node.parent
+    if node is None:
+        return fn
+    fresh = _function_info(doc, node, fn.recovered)
+    return fresh if fresh is not None else fn
+
+
+def _moved(fn: FunctionInfo, delta: int) -> FunctionInfo:
+    if not delta:
+        return fn
+    return replace(
+        fn,
+        start_byte=fn.start_byte + delta,
+        end_byte=fn.end_byte + delta,
+        annotations=[
+            replace(a, start_byte=a.start_byte + delta, end_byte=a.end_byte + delta)
+            for a in fn.annotations
+        ],
+    )
+
+
+def _top_level_between(root, first: int, last: int):
+    """File-scope nodes (inside #if containers too) that start in [first, last)."""
+    stack = [root]
+    while stack:
+        container = stack.pop()
+        if first >= container.end_byte or last <= container.start_byte:
+            continue
+        # A plain walk of the children: Node.first_child_for_byte crashes the interpreter
+        # (py-tree-sitter 0.26) for offsets past a node's end.
+        for child in container.children:
+            if child.start_byte >= last:
+                break
+            if child.end_byte <= first:
+                continue
+            if child.type in _CONTAINERS:
+                stack.append(child)
+            elif child.start_byte >= first:
+                yield child

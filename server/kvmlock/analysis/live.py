@@ -1,0 +1,58 @@
+"""A document under edit: incremental reparse, function re-index, file context and
+per-function cache kept together, so every front end that edits (the language server, the
+benchmarks, the tests) runs the same per-keystroke path."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from kvmlock.analysis.cache import FunctionCache
+from kvmlock.analysis.engine import FileContext, FunctionResult, collect_findings, file_context
+from kvmlock.analysis.findings import Finding
+from kvmlock.rules.model import RuleBase
+from kvmlock.syntax.document import SourceDocument, parse_document
+from kvmlock.syntax.functions import FunctionInfo
+from kvmlock.syntax.incremental import Reparse, reindex, reparse
+
+
+class LiveDocument:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.parsed: SourceDocument | None = None
+        self.cache = FunctionCache()
+        self.rules: RuleBase | None = None
+        self.ctx: FileContext | None = None
+        self.results: list[FunctionResult] = []
+        self.findings: list[Finding] = []
+
+    def update(self, source: bytes, rules: RuleBase, enabled: frozenset[str]) -> list[Finding]:
+        """Analyse `source`, reusing everything an edit from the previous text left intact."""
+        inside_function = False
+        if self.parsed is None:
+            self.parsed = parse_document(self.path, source)
+        elif self.parsed.source is not source and self.parsed.source != source:
+            previous = self.parsed._functions
+            change = reparse(self.parsed, source)
+            if previous is not None:
+                self.parsed._functions = reindex(self.parsed, previous, change)
+                functions = self.parsed._functions
+                inside_function = functions is not None and _within_function(change, functions)
+        if rules is not self.rules:
+            self.cache = FunctionCache()
+            self.rules = rules
+        ctx = self.ctx
+        if ctx is None or ctx.rules is not rules or ctx.enabled != enabled or not inside_function:
+            # MMU notifier tables live outside functions: an edit inside one keeps them.
+            ctx = file_context(self.parsed, rules, enabled)
+        self.ctx = ctx
+        self.results = self.cache.results(self.parsed, ctx)
+        self.findings = collect_findings(self.parsed.source, self.results)
+        return self.findings
+
+
+def _within_function(change: Reparse, functions: list[FunctionInfo]) -> bool:
+    touched = change.touched()
+    low = min(start for start, _ in touched)
+    high = max(end for _, end in touched)
+    index = bisect_right([f.start_byte for f in functions], low) - 1
+    return index >= 0 and high <= functions[index].end_byte
