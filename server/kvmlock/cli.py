@@ -293,7 +293,13 @@ def run_check(args: argparse.Namespace) -> int:
     files = collect_files(args.paths, errors)
     locking_rst = os.path.abspath(args.locking_rst) if args.locking_rst else None
     jobs = [(path, locking_rst, enabled, args.interprocedural) for path in files]
-    results = list(_run_jobs(jobs, default_jobs(args.jobs, len(files))))
+    if args.interprocedural:
+        from kvmlock.interproc.workspace import cyclic_gc_paused
+
+        with cyclic_gc_paused():
+            results = list(_run_jobs(jobs, default_jobs(args.jobs, len(files))))
+    else:
+        results = list(_run_jobs(jobs, default_jobs(args.jobs, len(files))))
 
     findings: list[Finding] = []
     problems: dict[str, None] = {}

@@ -90,3 +90,31 @@ def test_one_file_of_a_pair_alone_has_nothing_to_follow() -> None:
     # Without irq.c the helper is unknown, and unknown callees are neutral.
     code, findings, err = check_json(FIXTURES / "helper_lock" / "bad" / "vm.c")
     assert (code, findings) == (0, []), err
+
+
+def test_sarif_related_locations_walk_the_chain() -> None:
+    import json
+    import subprocess
+    import sys
+
+    from interproc_helpers import REPO
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "kvmlock", "check", "--format", "sarif",
+         str(FIXTURES / "srcu_chain" / "bad")],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    (result,) = json.loads(proc.stdout)["runs"][0]["results"]
+    steps = [
+        (loc["physicalLocation"]["artifactLocation"]["uri"].rsplit("/", 1)[1],
+         loc["physicalLocation"]["region"]["startLine"], loc["message"]["text"])
+        for loc in result["relatedLocations"]
+        if "physicalLocation" in loc
+    ]
+    assert steps[:5] == [
+        ("run.c", 9, "kvm->srcu taken here"),
+        ("exit.c", 13, "kvm_demo_handle_exit() calls kvm_demo_handle_hypercall() here"),
+        ("exit.c", 8, "kvm_demo_handle_hypercall() calls kvm_demo_remap_slot() here"),
+        ("slots.c", 11, "kvm_demo_remap_slot() calls kvm_demo_lock_slots() here"),
+        ("slots.c", 6, "kvm_demo_lock_slots(): mutex_lock(lock) here"),
+    ]
