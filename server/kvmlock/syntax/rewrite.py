@@ -119,6 +119,7 @@ def rewrite(source: bytes, words: KernelWords | None = None) -> Rewritten:
     _type_arguments(buf, kw)
     _unterminated_top_level_calls(buf)
     _case_ranges(buf)
+    _asm_macros(buf)
     text = bytes(buf.out)
     if len(text) != len(source):  # pragma: no cover - an edit bug, never data
         raise AssertionError("rewrite changed the length")
@@ -703,3 +704,52 @@ def _case_ranges(buf: _Buffers) -> None:
         if prev < 0 or masked[prev] in b",(":
             continue  # a variadic parameter list
         buf.replace(m.start(), b" ||")
+
+
+# --- asm statements ---------------------------------------------------------------------------
+
+_ASM = re.compile(
+    rb"\b(?:asm|__asm__|__asm)\b(?:\s+(?:volatile|__volatile__|goto|inline|__inline__))*\s*\("
+)
+_ASM_TOKEN = re.compile(rb"\[[^\]]*\]|[A-Za-z_]\w*|[():,]")
+
+
+def _asm_macros(buf: _Buffers) -> None:
+    """Blank macros spliced into asm templates and operand lists.
+
+    `asm volatile("1: xchgb %0, %2\\n" _ASM_EXTABLE_UA(1b, 2b) : ...)` is a string pasted by the
+    preprocessor; tree-sitter sees an identifier between strings and gives up on the statement.
+    Identifiers directly inside the asm parentheses are never C there, except the goto labels
+    after the fourth colon, which stay.
+    """
+    masked = buf.masked
+    for match in _ASM.finditer(masked):
+        open_pos = match.end() - 1
+        close = _close_paren(masked, open_pos)
+        if close is None:
+            continue
+        depth = 0
+        colons = 0
+        pos = open_pos
+        while pos < close:
+            token = _ASM_TOKEN.search(masked, pos, close + 1)
+            if token is None:
+                break
+            text = token.group()
+            pos = token.end()
+            if text == b"(":
+                depth += 1
+            elif text == b")":
+                depth -= 1
+            elif text == b":" and depth == 1:
+                colons += 1
+            elif depth == 1 and colons < 4 and text[:1] not in (b",", b":", b"["):
+                end = token.end()
+                after = _next_significant(masked, end)
+                if after < close and masked[after] == 0x28:
+                    inner_close = _close_paren(masked, after)
+                    if inner_close is None or inner_close > close:
+                        break
+                    end = inner_close + 1
+                buf.blank(token.start(), end)
+                pos = end
