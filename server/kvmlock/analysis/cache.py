@@ -24,6 +24,7 @@ class _Entry:
     findings: list[Finding]  # as analysed
     start_byte: int  # where it was analysed
     start_line: int
+    key: tuple
 
     def place(self, start_byte: int, start_line: int) -> FunctionResult:
         moved = (start_byte - self.start_byte, start_line - self.start_line)
@@ -46,31 +47,49 @@ class CacheStats:
 class FunctionCache:
     def __init__(self) -> None:
         self._entries: dict[tuple, _Entry] = {}
+        # Index entries carried over by an incremental re-index kept their bytes: their
+        # cache entry is found by identity, without hashing the function's text again.
+        self._by_entry: dict[int, tuple[object, _Entry]] = {}
+        self._context: tuple | None = None
         self.stats = CacheStats()
 
     def results(self, doc: SourceDocument, ctx: FileContext) -> list[FunctionResult]:
         """Results for every function of `doc`, analysing only those not seen before."""
         fresh: dict[tuple, _Entry] = {}
+        by_entry: dict[int, tuple[object, _Entry]] = {}
         results = []
-        context = (id(ctx.rules), ctx.enabled, ctx.arch)
+        context = (id(ctx.rules), ctx.enabled, ctx.arch, ctx.notifier_callbacks)
+        carried_ok = context == self._context
+        self._context = context
         callbacks = ctx.notifier_callbacks
         line_col = doc.line_col
         source = doc.source
         text = doc.text
         for fn in doc.functions:
             line, column = line_col(fn.start_byte)
+            if carried_ok and fn.carried:
+                known = self._by_entry.get(id(fn))
+                if known is not None and known[0] is fn:
+                    entry = known[1]
+                    self.stats.reused += 1
+                    by_entry[id(fn)] = (fn, entry)
+                    fresh[entry.key] = entry
+                    results.append(entry.place(fn.start_byte, line))
+                    continue
             # The rewritten bytes too: text outside a function (an unterminated comment) can
             # change how its own bytes are rewritten, and the analysis reads the rewrite.
             span = slice(fn.start_byte, fn.end_byte)
-            key = (source[span], text[span], column, context, fn.name in callbacks)
+            key = (source[span], text[span], column, context[:3], fn.name in callbacks)
             entry = self._entries.get(key) or fresh.get(key)
             if entry is None or key in fresh:
                 result = analyse_function(doc, current_node(doc, fn), ctx)
                 self.stats.analysed += 1
-                entry = _Entry(result, list(result.findings), fn.start_byte, line)
+                entry = _Entry(result, list(result.findings), fn.start_byte, line, key)
             else:
                 self.stats.reused += 1
             fresh[key] = entry
+            by_entry[id(fn)] = (fn, entry)
             results.append(entry.place(fn.start_byte, line))
         self._entries = fresh
+        self._by_entry = by_entry
         return results

@@ -52,6 +52,9 @@ class FunctionInfo:
     is_static: bool = False
     # True when recovered by re-parsing a region the whole-file parse turned into ERROR.
     recovered: bool = False
+    # True when an incremental re-index carried this entry over from before an edit that
+    # did not touch it (its bytes are those it had); node/body then belong to an older tree.
+    carried: bool = False
 
 
 @lru_cache(maxsize=1)

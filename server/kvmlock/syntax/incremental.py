@@ -144,12 +144,13 @@ def _moved_line_starts(
     keep = bisect_right(old, start)
     tail = bisect_right(old, old_end)
     delta = new_end - old_end
-    middle = []
+    starts = old[:keep]
     pos = new_text.find(b"\n", start, new_end)
     while pos >= 0:
-        middle.append(pos + 1)
+        starts.append(pos + 1)
         pos = new_text.find(b"\n", pos + 1, new_end)
-    return [*old[:keep], *middle, *(s + delta for s in old[tail:])]
+    starts.extend([s + delta for s in old[tail:]] if delta else old[tail:])
+    return starts
 
 
 def _point(starts: list[int], byte: int) -> Point:
@@ -212,8 +213,11 @@ def reindex(
             info = _function_info(doc, node, recovered=False)
             if info is not None:
                 middle.append(info)
-    moved = [_moved(f, delta) for f in after]
-    return [*before, *middle, *moved]
+    for fn in before:
+        fn.carried = True
+    for fn in after:
+        _move(fn, delta)
+    return [*before, *middle, *after]
 
 
 def current_node(doc: SourceDocument, fn: FunctionInfo) -> FunctionInfo:
@@ -231,18 +235,19 @@ def current_node(doc: SourceDocument, fn: FunctionInfo) -> FunctionInfo:
     return fresh if fresh is not None else fn
 
 
-def _moved(fn: FunctionInfo, delta: int) -> FunctionInfo:
+def _move(fn: FunctionInfo, delta: int) -> None:
+    """Move an index entry in place: the old list is not used after a re-index, and a new
+    object per function per keystroke is what the re-index exists to avoid."""
+    fn.carried = True
     if not delta:
-        return fn
-    return replace(
-        fn,
-        start_byte=fn.start_byte + delta,
-        end_byte=fn.end_byte + delta,
-        annotations=[
+        return
+    fn.start_byte += delta
+    fn.end_byte += delta
+    if fn.annotations:
+        fn.annotations = [
             replace(a, start_byte=a.start_byte + delta, end_byte=a.end_byte + delta)
             for a in fn.annotations
-        ],
-    )
+        ]
 
 
 def _top_level_between(root, first: int, last: int):
