@@ -35,8 +35,9 @@ class RulesState:
             return self.buffers[_key(found)]
         return load_rules(None, Path(path))
 
-    def describe(self, explicit: str = "") -> tuple[str, bool]:
-        rules = self.for_path(None, explicit)
+    def describe(self, explicit: str = "", near: str | None = None) -> tuple[str, bool]:
+        """The rule source for a place (a workspace folder or a file)."""
+        rules = self.for_path(near, explicit)
         return rules.source, rules.builtin
 
     def use_buffer(self, path: str, text: str) -> list[Problem]:

@@ -110,13 +110,24 @@ class KvmlockServer(LanguageServer):
         self.send_status()
 
     def send_status(self, state: str = "ready") -> None:
-        source, builtin = self.rules.describe(self.settings.locking_rst)
+        source, builtin = self.rules.describe(self.settings.locking_rst, self._status_place())
         try:
             self.protocol.notify(
                 STATUS, {"state": state, "rulesSource": source, "builtin": builtin}
             )
         except Exception:  # before initialisation or after exit: nothing to tell
             log.debug("status not sent", exc_info=True)
+
+    def _status_place(self) -> str | None:
+        """Where the status bar's rule source is looked up: an open C file, else the root."""
+        for doc in self.documents.values():
+            if not self.rules.is_locking_rst(doc.path):
+                return doc.path
+        try:
+            root = self.workspace.root_path
+        except Exception:
+            return None
+        return root or None
 
     def apply_settings(self, raw: Any) -> None:
         settings, problems = parse_settings(raw, self.settings)
@@ -208,6 +219,8 @@ def did_open(ls: KvmlockServer, params: types.DidOpenTextDocumentParams) -> None
         rst_changed(ls, doc)
         return
     ls.schedule(doc, delay=0)
+    if len(ls.documents) == 1:
+        ls.send_status()
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -464,7 +477,8 @@ def show_rule_base(ls: KvmlockServer, *args: Any) -> str:
 
     path = _path_argument(args)
     rules = ls.rules.for_path(path, ls.settings.locking_rst)
-    return render_text(rules)
+    origin = "built-in pack" if rules.builtin else f"`{rules.source}`"
+    return f"# kvmlock rule base\n\nRules from {origin}.\n\n```text\n{render_text(rules)}\n```\n"
 
 
 @server.command(LOCKING_RST_LOCATION)

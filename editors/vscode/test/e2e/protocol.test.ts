@@ -207,11 +207,7 @@ describe('kvmlock serve over LSP (push diagnostics)', { skip: missing }, () => {
     assert.equal(leak.severity, DiagnosticSeverity.Warning);
   });
 
-  // The server computes kvmlock/status for no particular file (RulesState.describe -> for_path(None)),
-  // so without kvmlock.lockingRst it names the built-in pack even inside a kernel tree. The
-  // extension shows the active file's source (kvmlock.lockingRstLocation) instead; this stays a
-  // todo until the server's status follows the workspace folder.
-  test('the status names the fixture tree locking.rst as rule source', { todo: 'server: kvmlock/status ignores the workspace tree' }, async () => {
+  test('the status names the fixture tree locking.rst as rule source', async () => {
     const st = await s.until('status naming the tree', () => s.statuses.find((x) => x.rulesSource.endsWith('locking.rst') && !x.builtin), 3000);
     assert.equal(st.rulesSource, lockingRst);
   });
