@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from kvmlock.analysis.cache import FunctionCache
+from kvmlock.analysis.cache import FunctionCache, Splice
 from kvmlock.analysis.engine import FileContext, FunctionResult, collect_findings, file_context
 from kvmlock.analysis.findings import Finding
 from kvmlock.rules.model import RuleBase
@@ -28,15 +28,22 @@ class LiveDocument:
     def update(self, source: bytes, rules: RuleBase, enabled: frozenset[str]) -> list[Finding]:
         """Analyse `source`, reusing everything an edit from the previous text left intact."""
         inside_function = False
+        splice: Splice | None = None
         if self.parsed is None:
             self.parsed = parse_document(self.path, source)
         elif self.parsed.source is not source and self.parsed.source != source:
             previous = self.parsed._functions
+            old_lines = len(self.parsed._line_starts)
             change = reparse(self.parsed, source)
-            if previous is not None:
-                self.parsed._functions = reindex(self.parsed, previous, change)
-                functions = self.parsed._functions
-                inside_function = functions is not None and _within_function(change, functions)
+            index = reindex(self.parsed, previous, change) if previous is not None else None
+            if index is not None:
+                self.parsed._functions = index.functions
+                inside_function = _within_function(change, index.functions)
+                splice = Splice(
+                    kept_before=index.kept_before,
+                    kept_after=index.kept_after,
+                    line_delta=len(self.parsed._line_starts) - old_lines,
+                )
         if rules is not self.rules:
             self.cache = FunctionCache()
             self.rules = rules
@@ -45,7 +52,7 @@ class LiveDocument:
             # MMU notifier tables live outside functions: an edit inside one keeps them.
             ctx = file_context(self.parsed, rules, enabled)
         self.ctx = ctx
-        self.results = self.cache.results(self.parsed, ctx)
+        self.results = self.cache.results(self.parsed, ctx, splice)
         self.findings = collect_findings(self.parsed.source, self.results)
         return self.findings
 

@@ -183,9 +183,19 @@ def _common_suffix(a: bytes, b: bytes, prefix: int) -> int:
     return low
 
 
+@dataclass(frozen=True)
+class Reindexed:
+    """The new index: `kept_before` entries kept as they were, then re-read ones, then
+    `kept_after` entries moved by the change's byte delta."""
+
+    functions: list[FunctionInfo]
+    kept_before: int
+    kept_after: int
+
+
 def reindex(
     doc: SourceDocument, previous: list[FunctionInfo], change: Reparse
-) -> list[FunctionInfo] | None:
+) -> Reindexed | None:
     """The function index after `change`, re-reading only the part of the tree it touched.
 
     Entries before the change are kept, entries after it are moved; their nodes belong to the
@@ -217,7 +227,7 @@ def reindex(
         fn.carried = True
     for fn in after:
         _move(fn, delta)
-    return [*before, *middle, *after]
+    return Reindexed([*before, *middle, *after], len(before), len(after))
 
 
 def current_node(doc: SourceDocument, fn: FunctionInfo) -> FunctionInfo:
