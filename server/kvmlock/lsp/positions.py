@@ -11,6 +11,8 @@ from bisect import bisect_right
 
 from lsprotocol import types
 
+from kvmlock.syntax.document import line_starts
+
 UTF8 = types.PositionEncodingKind.Utf8
 UTF16 = types.PositionEncodingKind.Utf16
 UTF32 = types.PositionEncodingKind.Utf32
@@ -27,14 +29,7 @@ class LineIndex:
 
     def __init__(self, data: bytes, starts: list[int] | None = None) -> None:
         self.data = data
-        if starts is None:
-            starts = [0]
-            find = data.find
-            pos = find(b"\n")
-            while pos >= 0:
-                starts.append(pos + 1)
-                pos = find(b"\n", pos + 1)
-        self.starts = starts
+        self.starts = starts if starts is not None else line_starts(data)
 
     def _line_bytes(self, line: int) -> tuple[int, int]:
         start = self.starts[line]
