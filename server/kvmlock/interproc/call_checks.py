@@ -84,12 +84,19 @@ class CallChecks:
     def findings(self, paths: set[str] | None = None) -> list[Finding]:
         found: list[Finding] = []
         for key, fn in self.index.functions.items():
-            if paths is not None and fn.path not in paths:
-                continue
-            rules = self.rules_for(fn.path)
-            for call in self.index.calls[key]:
-                if call.targets.keys:
-                    found.extend(self._at_call(fn, call, rules))
+            if paths is None or fn.path in paths:
+                found.extend(self.function_findings(key))
+        return found
+
+    def function_findings(self, key: FunctionKey) -> list[Finding]:
+        """The findings at one function's calls: they depend on its record, its own and its
+        callees' summaries, so the language server keeps them per function."""
+        fn = self.index.functions[key]
+        rules = self.rules_for(fn.path)
+        found: list[Finding] = []
+        for call in self.index.calls[key]:
+            if call.targets.keys:
+                found.extend(self._at_call(fn, call, rules))
         return found
 
     # --- one call -------------------------------------------------------------------------

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kvmlock.analysis.findings import Finding, Related
 from kvmlock.analysis.observations import HeldAt, Site
-from kvmlock.interproc.records import FunctionRecord
+from kvmlock.interproc.records import FunctionKey, FunctionRecord
 from kvmlock.interproc.report import chain_related, finding, via
 from kvmlock.interproc.summaries import Step, SummaryIndex
 from kvmlock.rules.model import RuleBase
@@ -38,44 +38,62 @@ def lock_graph(
     index: SummaryIndex, rules_for: Callable[[str], RuleBase]
 ) -> dict[tuple[str, str], Edge]:
     """Every nesting A → B between two real lock classes, with its first witness."""
+    documented: dict[int, set[str]] = {}
+    return merge_edges(
+        function_edges(index, key, rules_for, documented) for key in sorted(index.functions)
+    )
+
+
+def merge_edges(per_function: Iterable[list[Edge]]) -> dict[tuple[str, str], Edge]:
+    """The graph from each function's edges, in function key order: the first witness wins."""
     edges: dict[tuple[str, str], Edge] = {}
+    for found in per_function:
+        for edge in found:
+            edges.setdefault((edge.outer, edge.inner), edge)
+    return edges
+
+
+def function_edges(
+    index: SummaryIndex,
+    key: FunctionKey,
+    rules_for: Callable[[str], RuleBase],
+    documented_by_rules: dict[int, set[str]],
+) -> list[Edge]:
+    """The nestings one function shows, directly and through its calls: they depend on its
+    own record and its callees' summaries only, so the language server keeps them per
+    function."""
+    edges: list[Edge] = []
     api = index.api
-    documented_by_rules: dict[int, set[str]] = {}
-    for key in sorted(index.functions):
-        fn = index.functions[key]
-        rules = rules_for(fn.path)
-        if id(rules) not in documented_by_rules:
-            documented_by_rules[id(rules)] = rules.documented_locks()
-        documented = documented_by_rules[id(rules)]
+    fn = index.functions[key]
+    rules = rules_for(fn.path)
+    if id(rules) not in documented_by_rules:
+        documented_by_rules[id(rules)] = rules.documented_locks()
+    documented = documented_by_rules[id(rules)]
 
-        def real(cls: str, documented: set[str] = documented) -> bool:
-            return not cls.startswith("$") and ("->" in cls or "." in cls or cls in documented)
+    def real(cls: str) -> bool:
+        return not cls.startswith("$") and ("->" in cls or "." in cls or cls in documented)
 
-        for event in fn.observations.events:
-            if event.action != "acquire" or not api.kind(event.kind).waits:
+    for event in fn.observations.events:
+        if event.action != "acquire" or not api.kind(event.kind).waits:
+            continue
+        step = Step(fn.name, fn.path, event.site.line, event.site.column, event.text)
+        for held in event.held:
+            if held.must and held.cls != event.cls and real(held.cls) and real(event.cls):
+                edges.append(Edge(held.cls, event.cls, fn, event.site, held, (step,)))
+    for call in index.calls[key]:
+        if not call.targets.keys or not call.site.held:
+            continue
+        acquired = index.through(fn, call, "acquires")
+        dropped = index.through(fn, call, "drops")
+        step = Step(fn.name, fn.path, call.site.site.line, call.site.site.column, call.text())
+        for cls, effect in acquired.items():
+            if not (effect.certain and api.kind(effect.kind).waits and real(cls)):
                 continue
-            step = Step(fn.name, fn.path, event.site.line, event.site.column, event.text)
-            for held in event.held:
-                if held.must and held.cls != event.cls and real(held.cls) and real(event.cls):
-                    edges.setdefault(
-                        (held.cls, event.cls),
-                        Edge(held.cls, event.cls, fn, event.site, held, (step,)),
+            for held in call.site.held:
+                if held.must and held.cls != cls and real(held.cls) and held.cls not in dropped:
+                    edges.append(
+                        Edge(held.cls, cls, fn, call.site.site, held, (step, *effect.chain))
                     )
-        for call in index.calls[key]:
-            if not call.targets.keys or not call.site.held:
-                continue
-            acquired = index.through(fn, call, "acquires")
-            dropped = index.through(fn, call, "drops")
-            step = Step(fn.name, fn.path, call.site.site.line, call.site.site.column, call.text())
-            for cls, effect in acquired.items():
-                if not (effect.certain and api.kind(effect.kind).waits and real(cls)):
-                    continue
-                for held in call.site.held:
-                    if held.must and held.cls != cls and real(held.cls) and held.cls not in dropped:
-                        edges.setdefault(
-                            (held.cls, cls),
-                            Edge(held.cls, cls, fn, call.site.site, held, (step, *effect.chain)),
-                        )
     return edges
 
 
@@ -84,7 +102,12 @@ def cycle_findings(
 ) -> list[Finding]:
     if "order-cycle" not in enabled:
         return []
-    edges = lock_graph(index, rules_for)
+    return cycles_in(lock_graph(index, rules_for), rules_for)
+
+
+def cycles_in(
+    edges: dict[tuple[str, str], Edge], rules_for: Callable[[str], RuleBase]
+) -> list[Finding]:
     found = []
     for cycle in _cycles(edges):
         ring = [edges[(a, b)] for a, b in zip(cycle, (*cycle[1:], cycle[0]), strict=True)]

@@ -19,13 +19,16 @@ class FunctionRecord:
     line: int
     parameters: tuple[str, ...]
     observations: Observations
+    ordinal: int = 0  # how many definitions of the same name come before it in the file
 
     @property
     def key(self) -> FunctionKey:
-        return (self.path, self.name, self.line)
+        # Not the line: an edit above a function moves it, and the language server must not
+        # re-key (and so recompute) every function below each new line.
+        return (self.path, self.name, self.ordinal)
 
 
-FunctionKey = tuple[str, str, int]
+FunctionKey = tuple[str, str, int]  # path, name, ordinal (#ifdef twins share a name)
 
 
 @dataclass(frozen=True)
@@ -46,18 +49,60 @@ class FileRecord:
 
 def file_record(doc: SourceDocument, results: list[FunctionResult]) -> FileRecord:
     """The file's record; `results` are analyse_functions(doc, ...) in doc.functions order."""
-    functions = []
-    for info, result in zip(doc.functions, results, strict=True):
-        functions.append(
-            FunctionRecord(
-                path=doc.path,
-                name=info.name,
-                is_static=info.is_static,
-                line=doc.line_col(info.start_byte)[0],
-                parameters=tuple(p.name for p in info.parameters),
-                observations=result.observations,
-            )
-        )
-    tables = [TableEntry(a.struct_name, a.field, a.function) for a in ops_assignments(doc)]
-    tables += [TableEntry(m.array, "", m.function) for m in array_members(doc)]
-    return FileRecord(doc.path, tuple(functions), tuple(tables))
+    return RecordBuilder().build(doc, results)
+
+
+class RecordBuilder:
+    """Records of one document as it is edited (the language server, per keystroke).
+
+    A function whose analysis was reused by the per-function cache (the same observations
+    object) and that still starts on the same line keeps its record object, so the workspace
+    sees by identity that nothing changed. Its byte offsets may be stale when text before it
+    grew or shrank on the same line: summaries never read bytes, and the server places
+    findings through calls by line and column.
+    """
+
+    def __init__(self) -> None:
+        # id of the analysis' own observations -> (them, to keep the id alive; the record)
+        self._by_observations: dict[int, tuple[Observations, FunctionRecord]] = {}
+        self._tables: tuple[TableEntry, ...] | None = None
+
+    def build(
+        self, doc: SourceDocument, results: list[FunctionResult], same_tables: bool = False
+    ) -> FileRecord:
+        """`same_tables`: the edit stayed inside one function body, where no initialiser
+        of an ops struct or handler array can be, so the previous tables still hold."""
+        functions = []
+        seen: dict[str, int] = {}
+        kept: dict[int, tuple[Observations, FunctionRecord]] = {}
+        for info, result in zip(doc.functions, results, strict=True):
+            ordinal = seen.get(info.name, 0)
+            seen[info.name] = ordinal + 1
+            line = doc.line_col(info.start_byte)[0]
+            raw = result.raw_observations
+            old = self._by_observations.get(id(raw))
+            record = old[1] if old is not None else None
+            if (
+                record is None
+                or record.line != line
+                or record.name != info.name
+                or record.ordinal != ordinal
+                or record.is_static != info.is_static
+            ):
+                record = FunctionRecord(
+                    path=doc.path,
+                    name=info.name,
+                    is_static=info.is_static,
+                    line=line,
+                    parameters=tuple(p.name for p in info.parameters),
+                    observations=result.observations,
+                    ordinal=ordinal,
+                )
+            kept[id(raw)] = (raw, record)
+            functions.append(record)
+        self._by_observations = kept
+        if not same_tables or self._tables is None:
+            tables = [TableEntry(a.struct_name, a.field, a.function) for a in ops_assignments(doc)]
+            tables += [TableEntry(m.array, "", m.function) for m in array_members(doc)]
+            self._tables = tuple(tables)
+        return FileRecord(doc.path, tuple(functions), self._tables)

@@ -14,6 +14,7 @@ targets do it"; facts only move up, so recursion and call cycles terminate.
 
 from __future__ import annotations
 
+import heapq
 import re
 import tomllib
 from collections import defaultdict, deque
@@ -121,23 +122,32 @@ def map_class(cls: str, fn: FunctionRecord, site: CallSite) -> str | None:
     return None
 
 
+@dataclass
+class Update:
+    """What replacing one file's record changed (`SummaryIndex.replace_file`)."""
+
+    functions: set[FunctionKey]  # functions whose record changed
+    summaries: set[FunctionKey]  # functions whose summary changed
+    recomputed: int  # summaries recomputed to find that out
+
+
 class SummaryIndex:
     """Summaries of every function of a set of file records."""
 
     def __init__(self, files: Iterable[FileRecord], api: LockApi | None = None) -> None:
-        self.files = list(files)
+        self.records: dict[str, FileRecord] = {record.path: record for record in files}
         self.api = api or lock_api()
         self.resolver = CallResolver(self.files)
-        self.functions: dict[FunctionKey, FunctionRecord] = {
-            fn.key: fn for record in self.files for fn in record.functions
-        }
+        self.functions: dict[FunctionKey, FunctionRecord] = {}
+        self.by_path: dict[str, list[FunctionKey]] = {}
+        for record in self.files:
+            self.by_path[record.path] = [fn.key for fn in record.functions]
+            for fn in record.functions:
+                self.functions[fn.key] = fn
         self.calls: dict[FunctionKey, list[Call]] = {}
         self.callers: dict[FunctionKey, set[FunctionKey]] = defaultdict(set)
         for key, fn in self.functions.items():
-            calls = [
-                Call(site, self.resolver.resolve(fn.path, site.callee))
-                for site in fn.observations.calls
-            ]
+            calls = self._bind(fn)
             self.calls[key] = calls
             for call in calls:
                 for target in call.targets.keys:
@@ -145,7 +155,85 @@ class SummaryIndex:
         self.direct = {key: self._direct_summary(fn) for key, fn in self.functions.items()}
         self.summaries: dict[FunctionKey, Summary] = {}
         self._taken_by_callees: dict[FunctionKey, set[str]] = {}
+        self.recomputed = 0  # summaries computed so far, over the build and every update
         self._fixpoint()
+
+    @property
+    def files(self) -> list[FileRecord]:
+        return list(self.records.values())
+
+    def _bind(self, fn: FunctionRecord) -> list[Call]:
+        return [
+            Call(site, self.resolver.resolve(fn.path, site.callee))
+            for site in fn.observations.calls
+        ]
+
+    # --- one file replaced ----------------------------------------------------------------
+
+    def replace_file(self, record: FileRecord) -> Update | None:
+        """Take a new record of a file already indexed, recomputing only the summaries of its
+        changed functions and of the callers whose callees' summaries changed, transitively.
+        None when the edit changed what calls bind to (functions added, removed, renamed or
+        made static; function tables): the caller builds a new index then."""
+        old = self.records.get(record.path)
+        if old is None or _shape(old) != _shape(record):
+            return None
+        changed = {
+            new.key
+            for before, new in zip(old.functions, record.functions, strict=True)
+            if before is not new and before != new
+        }
+        self.records[record.path] = record
+        reorder = False
+        for fn in record.functions:
+            if fn.key not in changed:
+                self.functions[fn.key] = fn  # equal, but the current object (current bytes)
+                continue
+            key = fn.key
+            before = {t for call in self.calls[key] for t in call.targets.keys}
+            self.functions[key] = fn
+            self.calls[key] = calls = self._bind(fn)
+            after = {t for call in calls for t in call.targets.keys}
+            for target in before - after:
+                self.callers[target].discard(key)
+            for target in after - before:
+                self.callers[target].add(key)
+                # Components are kept callees first; a new edge against that order may close
+                # a cycle. Dropped edges at worst leave a component coarser than needed, which
+                # the fixpoint inside it handles.
+                if self.component_of[target] > self.component_of[key]:
+                    reorder = True
+            self.direct[key] = self._direct_summary(fn)
+        if reorder:
+            self._order_components()
+        start = self.recomputed
+        summaries = self._propagate(changed)
+        return Update(changed, summaries, self.recomputed - start)
+
+    def _propagate(self, changed: set[FunctionKey]) -> set[FunctionKey]:
+        """Recompute the components of `changed`, then those of callers whose callees'
+        summaries changed, callees first (each component once)."""
+        pending = sorted({self.component_of[key] for key in changed})
+        heapq.heapify(pending)
+        done: set[int] = set()
+        different: set[FunctionKey] = set()
+        while pending:
+            position = heapq.heappop(pending)
+            if position in done:
+                continue
+            done.add(position)
+            component = self.components[position]
+            previous = {key: self.summaries[key] for key in component}
+            self._solve(component)
+            for key in component:
+                if self.summaries[key] == previous[key]:
+                    continue
+                different.add(key)
+                for caller in self.callers.get(key, ()):
+                    at = self.component_of[caller]
+                    if at not in done:
+                        heapq.heappush(pending, at)
+        return different
 
     # --- direct facts -------------------------------------------------------------------
 
@@ -190,24 +278,40 @@ class SummaryIndex:
         """Callees before callers (strongly connected components in reverse topological
         order), so most functions are computed once; a component that calls itself is
         iterated until no signature changes."""
-        for key, direct in self.direct.items():
-            self.summaries[key] = self._copy(direct)
-        for component in self._components():
-            queue = deque(component)
-            queued = set(component)
-            members = queued.copy()
-            while queue:
-                key = queue.popleft()
-                queued.discard(key)
-                before = self.summaries[key].signature()
-                updated = self._recompute(key)
-                self.summaries[key] = updated
-                if updated.signature() == before:
-                    continue
-                for caller in sorted(self.callers.get(key, ())):
-                    if caller in members and caller not in queued:
-                        queued.add(caller)
-                        queue.append(caller)
+        self._order_components()
+        for component in self.components:
+            self._solve(component)
+
+    def _order_components(self) -> None:
+        self.components = self._components()
+        self.component_of: dict[FunctionKey, int] = {
+            key: position
+            for position, component in enumerate(self.components)
+            for key in component
+        }
+
+    def _solve(self, component: list[FunctionKey]) -> None:
+        """The component's summaries from its members' direct facts up to a fixpoint (from
+        the bottom, so a fact that lost its cause in an edit does not keep itself alive
+        around a cycle)."""
+        for key in component:
+            self.summaries[key] = self._copy(self.direct[key])
+            self._taken_by_callees.pop(key, None)
+        queue = deque(component)
+        queued = set(component)
+        members = queued.copy()
+        while queue:
+            key = queue.popleft()
+            queued.discard(key)
+            before = self.summaries[key].signature()
+            updated = self._recompute(key)
+            self.summaries[key] = updated
+            if updated.signature() == before:
+                continue
+            for caller in sorted(self.callers.get(key, ())):
+                if caller in members and caller not in queued:
+                    queued.add(caller)
+                    queue.append(caller)
 
     def _components(self) -> list[list[FunctionKey]]:
         """Tarjan's algorithm, iteratively (call chains are deeper than Python's stack)."""
@@ -267,6 +371,7 @@ class SummaryIndex:
         )
 
     def _recompute(self, key: FunctionKey) -> Summary:
+        self.recomputed += 1
         fn = self.functions[key]
         direct = self.direct[key]
         summary = self._copy(direct)
@@ -348,6 +453,11 @@ class SummaryIndex:
         certain = len(present) == len(effects) and all(e.certain for e in present)
         best = present[0]
         return Effect(best.cls, best.kind, best.chain, certain)
+
+
+def _shape(record: FileRecord) -> tuple:
+    """What binding reads of a file: its function names and linkage, and its tables."""
+    return (tuple((fn.name, fn.is_static) for fn in record.functions), record.tables)
 
 
 def _agree(per_target: list[dict[str, Effect]]) -> dict[str, Effect]:

@@ -1,9 +1,15 @@
-"""The interprocedural pass over a set of files: the entry point for the command line and,
-later, the language server.
+"""The interprocedural pass over a set of files: the entry point for the command line and
+the language server.
 
     workspace = Workspace(rules_for)
     workspace.set_file(file_record(doc, analyse_functions(doc, rules)))   # per file, any order
     findings = workspace.findings()                                       # all files' findings
+    paths = workspace.set_file(edited_record)     # incremental: the paths whose findings moved
+
+Once built, the index is updated in place: a replaced file recomputes the summaries of its
+changed functions and of callers whose callees' summaries changed; findings at calls are kept
+per function and recomputed for those functions and their direct callers; order cycles are
+re-derived when a recomputed function's lock nestings change.
 
 Findings come back unsuppressed and unsorted; callers apply `// kvmlock: ignore[...]` with the
 file's text (engine.unsuppressed), as for the per-function findings.
@@ -19,9 +25,9 @@ from kvmlock.analysis.checks import registry
 from kvmlock.analysis.engine import analyse_functions, unsuppressed
 from kvmlock.analysis.findings import Finding
 from kvmlock.interproc.call_checks import CallChecks
-from kvmlock.interproc.cycles import cycle_findings
-from kvmlock.interproc.records import FileRecord, file_record
-from kvmlock.interproc.summaries import Summary, SummaryIndex
+from kvmlock.interproc.cycles import Edge, cycles_in, function_edges, merge_edges
+from kvmlock.interproc.records import FileRecord, FunctionKey, file_record
+from kvmlock.interproc.summaries import Summary, SummaryIndex, Update
 from kvmlock.rules.model import RuleBase
 from kvmlock.syntax.document import SourceDocument
 
@@ -36,21 +42,74 @@ class Workspace:
         self.enabled = enabled if enabled is not None else frozenset(registry())
         self._files: dict[str, FileRecord] = {}
         self._index: SummaryIndex | None = None
+        self.last_update: Update | None = None  # None after a (re)build
+        self._forget_findings()
 
-    def set_file(self, record: FileRecord) -> None:
-        """Add or replace a file (an unsaved buffer's record replaces the one from disk)."""
+    def _forget_findings(self) -> None:
+        self._checks: CallChecks | None = None
+        self._call_findings: dict[FunctionKey, list[Finding]] = {}
+        # Per function with any: its lock nestings; None until the cycles are first asked for.
+        self._edges: dict[FunctionKey, list[Edge]] | None = None
+        self._documented: dict[int, set[str]] = {}
+        self._cycles: list[Finding] | None = None
+
+    def configure(
+        self, rules_for: Callable[[str], RuleBase], enabled: frozenset[str] | None
+    ) -> None:
+        """New rules or checks: summaries stand (they do not read rules), findings do not."""
+        self.rules_for = rules_for
+        self.enabled = enabled if enabled is not None else frozenset(registry())
+        self._forget_findings()
+
+    @property
+    def paths(self) -> list[str]:
+        return list(self._files)
+
+    def record(self, path: str) -> FileRecord | None:
+        return self._files.get(path)
+
+    def set_file(self, record: FileRecord) -> set[str] | None:
+        """Add or replace a file (an unsaved buffer's record replaces the one from disk).
+
+        Once the index is built, a replaced file updates it incrementally (`last_update`
+        says how many summaries that took). Returns the paths whose findings through calls
+        may have changed, or None when any may have (no index yet, or a rebuild)."""
         self._files[record.path] = record
-        self._index = None
+        if self._index is None:
+            return None
+        with cyclic_gc_paused():
+            update = self._index.replace_file(record)
+        self.last_update = update
+        if update is None:
+            self._index = None
+            self._forget_findings()
+            return None
+        index = self._index
+        affected = update.functions | update.summaries
+        for key in update.summaries:
+            affected |= index.callers.get(key, set())
+        for key in affected:
+            self._call_findings.pop(key, None)
+        paths = {key[0] for key in affected}
+        if self._edges is not None and self._edges_changed(affected):
+            before = self._cycles or []
+            self._cycles = None
+            after = self._cycle_findings()
+            paths |= {f.path for f in before if f not in after}
+            paths |= {f.path for f in after if f not in before}
+        return paths
 
     def remove_file(self, path: str) -> None:
         self._files.pop(path, None)
         self._index = None
+        self._forget_findings()
 
     @property
     def index(self) -> SummaryIndex:
         if self._index is None:
             with cyclic_gc_paused():
                 self._index = SummaryIndex(self._files[p] for p in sorted(self._files))
+            self._forget_findings()
         return self._index
 
     def summary(self, path: str, name: str) -> Summary | None:
@@ -61,13 +120,54 @@ class Workspace:
     def findings(self, paths: Iterable[str] | None = None) -> list[Finding]:
         """Findings through calls in `paths` (all files when None), and every order cycle
         whose reported edge lies in them."""
+        index = self.index
         wanted = set(paths) if paths is not None else None
+        keys = (
+            list(index.functions)
+            if wanted is None
+            else [key for path in sorted(wanted) for key in index.by_path.get(path, ())]
+        )
+        found: list[Finding] = []
         with cyclic_gc_paused():
-            checks = CallChecks(self.index, self.rules_for, self.enabled)
-            found = checks.findings(wanted)
-            cycles = cycle_findings(self.index, self.rules_for, self.enabled)
+            for key in keys:
+                found.extend(self._function_findings(key))
+            cycles = self._cycle_findings()
         found += [f for f in cycles if wanted is None or f.path in wanted]
         return found
+
+    def _function_findings(self, key: FunctionKey) -> list[Finding]:
+        found = self._call_findings.get(key)
+        if found is None:
+            if self._checks is None:
+                self._checks = CallChecks(self.index, self.rules_for, self.enabled)
+            found = self._call_findings[key] = self._checks.function_findings(key)
+        return found
+
+    def _cycle_findings(self) -> list[Finding]:
+        if "order-cycle" not in self.enabled:
+            return []
+        if self._cycles is None:
+            index = self.index
+            if self._edges is None:
+                self._edges = {}
+                self._edges_changed(set(index.functions))
+            graph = merge_edges(self._edges[key] for key in sorted(self._edges))
+            self._cycles = cycles_in(graph, self.rules_for)
+        return self._cycles
+
+    def _edges_changed(self, keys: set[FunctionKey]) -> bool:
+        """Recompute the nestings of `keys`; whether any function's changed."""
+        assert self._edges is not None
+        changed = False
+        for key in keys:
+            edges = function_edges(self.index, key, self.rules_for, self._documented)
+            if edges != self._edges.get(key, []):
+                changed = True
+                if edges:
+                    self._edges[key] = edges
+                else:
+                    self._edges.pop(key, None)
+        return changed
 
 
 @contextmanager
