@@ -111,8 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_serve(args: argparse.Namespace) -> int:
     from kvmlock.lsp.server import serve
 
-    serve(log_file=args.log_file, log_level=args.log_level)
-    return EXIT_CLEAN
+    return serve(log_file=args.log_file, log_level=args.log_level)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from kvmlock.analysis.lookup import lock_at, name_at
 from kvmlock.lsp import explain
 from kvmlock.lsp.documents import OpenDocument
 from kvmlock.lsp.positions import UTF16
+from kvmlock.lsp.protocol import KvmlockProtocol
 from kvmlock.lsp.render import to_diagnostic
 from kvmlock.lsp.rules_state import RulesState
 from kvmlock.lsp.settings import Settings, parse_settings
@@ -35,7 +36,7 @@ OPEN_RULE = "kvmlock.openRule"
 
 class KvmlockServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("kvmlock", __version__)
+        super().__init__("kvmlock", __version__, protocol_cls=KvmlockProtocol)
         self.settings = Settings()
         self.documents: dict[str, OpenDocument] = {}
         self.rules = RulesState()
@@ -514,7 +515,8 @@ def _path_argument(args: tuple) -> str | None:
     return None
 
 
-def serve(log_file: str | None = None, log_level: str = "info") -> None:
+def serve(log_file: str | None = None, log_level: str = "info") -> int:
+    """Run until the client says `exit` or goes away; 0 only after a `shutdown` request."""
     handlers: list[logging.Handler] = []
     if log_file:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
@@ -524,7 +526,11 @@ def serve(log_file: str | None = None, log_level: str = "info") -> None:
         handlers=handlers,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    server.start_io()
+    try:
+        server.start_io()
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 1
+    return 0 if server.protocol._shutdown else 1
 
 
 class _ClientLogHandler(logging.Handler):

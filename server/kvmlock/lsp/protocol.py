@@ -1,0 +1,61 @@
+"""JSON-RPC rules pygls leaves to the server, enforced as the LSP specification states them:
+a request before `initialize` gets ServerNotInitialized, one after `shutdown` gets
+InvalidRequest, and a request whose params cannot be read gets InvalidParams — an answer,
+never silence, so no client waits forever."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.protocol import LanguageServerProtocol
+
+log = logging.getLogger("kvmlock.lsp")
+
+SERVER_NOT_INITIALIZED = -32002
+INVALID_REQUEST = -32600
+
+
+class _Answered:
+    """Stands in for a message already answered with an error while it was being read."""
+
+    jsonrpc = "answered"
+
+
+class KvmlockProtocol(LanguageServerProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initialize_seen = False
+
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if "id" in data and "method" in data:
+                self._send_response(data["id"], None, error.to_response_error())
+            else:
+                log.warning("ignored an unreadable notification %r", data.get("method"))
+            return _Answered()
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _Answered) or not hasattr(message, "jsonrpc"):
+            return
+        method = getattr(message, "method", None)
+        is_request = method is not None and getattr(message, "id", None) is not None
+        if method == types.INITIALIZE:
+            self.initialize_seen = True
+        elif not self.initialize_seen and method not in (None, types.EXIT):
+            if is_request:
+                self._error(message.id, SERVER_NOT_INITIALIZED, "the server is not initialized")
+            else:
+                log.warning("dropped %s sent before initialize", method)
+            return
+        if self._shutdown and is_request and method != types.EXIT:
+            self._error(message.id, INVALID_REQUEST, "the server is shutting down")
+            return
+        super().handle_message(message)
+
+    def _error(self, msg_id: Any, code: int, text: str) -> None:
+        self._send_response(msg_id, None, types.ResponseError(code=code, message=text))
