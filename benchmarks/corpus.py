@@ -1,0 +1,119 @@
+"""Obtain the real KVM corpus (Debian linux-source-6.1) into a cache outside the repository.
+
+    python benchmarks/corpus.py            # prints the corpus root, fetching it once
+    python benchmarks/corpus.py --check    # prints it only if already there (exit 1 if not)
+
+Steps, each skipped when its result is present: `apt-get download linux-source-6.1` (the
+Debian package of the kernel release source), `dpkg -x` of the .deb, then untar only
+virt/kvm, arch/x86/kvm, include/linux/kvm* and Documentation/virt/kvm. Nothing of it is
+copied into the repository. The other benchmarks take `--corpus DIR` defaulting to
+`default_corpus()`; `KVMLOCK_CORPUS_CACHE` moves the cache (default ~/.cache/kvmlock/corpus).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = "linux-source-6.1"
+MEMBERS = ("virt/kvm", "arch/x86/kvm", "include/linux/kvm*", "Documentation/virt/kvm")
+# The edits and peers of the benchmarks use these files.
+KEY_FILES = ("arch/x86/kvm/x86.c", "virt/kvm/kvm_main.c", "arch/x86/kvm/mmu/mmu.c")
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("KVMLOCK_CORPUS_CACHE")
+    return Path(override) if override else Path.home() / ".cache" / "kvmlock" / "corpus"
+
+
+def default_corpus() -> Path:
+    """The source root (holding virt/, arch/, include/, Documentation/)."""
+    return cache_dir() / "src" / PACKAGE
+
+
+def corpus_files(root: Path) -> list[Path]:
+    """The C files and headers of the corpus, in a stable order."""
+    out: list[Path] = []
+    for top in ("virt/kvm", "arch/x86/kvm", "include/linux"):
+        base = root / top
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            if path.suffix in (".c", ".h") and path.is_file():
+                if top == "include/linux" and not path.name.startswith("kvm"):
+                    continue
+                out.append(path)
+    return out
+
+
+def _complete(root: Path) -> bool:
+    return (
+        all((root / f).is_file() for f in KEY_FILES)
+        and (root / "Documentation/virt/kvm/locking.rst").is_file()
+    )
+
+
+def obtain(verbose: bool = True) -> Path:
+    root = default_corpus()
+    if _complete(root):
+        return root
+    cache = cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+
+    def say(msg: str) -> None:
+        if verbose:
+            print(f"corpus: {msg}", file=sys.stderr)
+
+    debs = sorted(cache.glob(f"{PACKAGE}_*_all.deb"))
+    if not debs:
+        say(f"apt-get download {PACKAGE}")
+        subprocess.run(["apt-get", "download", PACKAGE], cwd=cache, check=True)
+        debs = sorted(cache.glob(f"{PACKAGE}_*_all.deb"))
+    tarball = cache / "pkg" / "usr" / "src" / f"{PACKAGE}.tar.xz"
+    if not tarball.is_file():
+        say(f"dpkg -x {debs[-1].name}")
+        subprocess.run(["dpkg", "-x", str(debs[-1]), str(cache / "pkg")], check=True)
+    say(f"untar {' '.join(MEMBERS)}")
+    (cache / "src").mkdir(exist_ok=True)
+    subprocess.run(
+        ["tar", "-xJf", str(tarball), "-C", str(cache / "src"), "--wildcards"]
+        + [f"{PACKAGE}/{m}" for m in MEMBERS],
+        check=True,
+    )
+    if not _complete(root):
+        raise SystemExit(f"corpus: {root} is incomplete after extraction")
+    return root
+
+
+def add_corpus_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help=f"kernel source root (default: {default_corpus()}, fetched by benchmarks/corpus.py)",
+    )
+
+
+def resolve_corpus(value: Path | None) -> Path:
+    """--corpus as given, else the cached corpus, fetched if missing."""
+    return value if value is not None else obtain()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="do not fetch; exit 1 if missing")
+    args = parser.parse_args()
+    if args.check:
+        root = default_corpus()
+        if not _complete(root):
+            raise SystemExit(1)
+    else:
+        root = obtain()
+    print(root)
+
+
+if __name__ == "__main__":
+    main()

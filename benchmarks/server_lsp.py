@@ -1,0 +1,144 @@
+"""The real `kvmlock serve` over stdio: peak memory with three big files open and edited, and
+didChange → publishDiagnostics through the protocol.
+
+    python benchmarks/server_lsp.py [--corpus DIR] [--edits 50] [--json out.json]
+    python benchmarks/server_lsp.py --quick      # generated files, for the test suite
+
+Opens x86.c, mmu.c and kvm_main.c of the corpus (rules from the corpus's locking.rst), waits
+for each file's diagnostics, then types --edits characters into each (the edits of
+benchmarks/edit_latency.py), waiting for the diagnostics of every version before the next
+change; `debounceMs` is 0 so the time is the server's work plus the protocol. Peak RSS is the
+server process's VmHWM from /proc, after opening and at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from corpus import KEY_FILES, add_corpus_argument, resolve_corpus  # noqa: E402
+from edit_latency import edit_plan, percentile  # noqa: E402
+from generate import generate  # noqa: E402
+from lsp_client import Client  # noqa: E402
+
+
+def utf16_position(text: bytes, at: int) -> dict:
+    line = text.count(b"\n", 0, at)
+    start = text.rfind(b"\n", 0, at) + 1
+    return {"line": line, "character": len(text[start:at].decode().encode("utf-16-le")) // 2}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_corpus_argument(parser)
+    parser.add_argument("--edits", type=int, default=50, help="edits per file")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+
+    tmp = None
+    if args.quick:
+        tmp = tempfile.TemporaryDirectory(prefix="kvmlock-lsp-")
+        root = Path(tmp.name)
+        files = []
+        for n in (1000, 2000):
+            path = root / f"gen{n}.c"
+            path.write_text(generate(n))
+            files.append(path)
+        edits = 5
+    else:
+        root = resolve_corpus(args.corpus)
+        files = [root / f for f in KEY_FILES]
+        edits = args.edits
+
+    load = os.getloadavg()
+    client = Client()
+    client.initialize(root, {"debounceMs": 0})
+    rss_start = client.vm_hwm_kb()
+    texts: dict[str, bytes] = {}
+    open_ms = {}
+    for path in files:
+        uri = path.as_uri()
+        texts[uri] = path.read_bytes()
+        started = time.perf_counter()
+        client.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": "c",
+                    "version": 1,
+                    "text": texts[uri].decode(),
+                }
+            },
+        )
+        got = client.diagnostics_for(uri, 1)
+        open_ms[path.name] = round((got["_received"] - started) * 1000, 1)
+    rss_open = client.vm_hwm_kb()
+
+    latency: dict[str, list[float]] = {}
+    for path in files:
+        uri = path.as_uri()
+        times = latency.setdefault(path.name, [])
+        for version, (at, char) in enumerate(edit_plan(texts[uri], edits), start=2):
+            text = texts[uri]
+            pos = utf16_position(text, at)
+            started = time.perf_counter()
+            client.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [
+                        {"range": {"start": pos, "end": pos}, "text": char.decode()}
+                    ],
+                },
+            )
+            texts[uri] = text[:at] + char + text[at:]
+            got = client.diagnostics_for(uri, version)
+            times.append(got["_received"] - started)
+    rss_end = client.vm_hwm_kb()
+    client.close()
+
+    result = {
+        "load": load,
+        "files": [p.name for p in files],
+        "open_ms": open_ms,
+        "peak_rss_mb": {
+            "after_initialize": round(rss_start / 1024, 1),
+            "after_open": round(rss_open / 1024, 1),
+            "after_edits": round(rss_end / 1024, 1),
+        },
+        "edits_per_file": edits,
+        "didchange_to_diagnostics_ms": {
+            name: {
+                "p50": round(statistics.median(t) * 1000, 2),
+                "p99": round(percentile(t, 0.99) * 1000, 2),
+            }
+            for name, t in latency.items()
+        },
+    }
+    print(f"load {load[0]:.2f}; files {', '.join(result['files'])}")
+    print(f"  open (didOpen → diagnostics) ms: {open_ms}")
+    print(
+        "  server peak RSS (VmHWM) MB: after initialize {after_initialize}, after opening"
+        " {after_open}, after edits {after_edits}".format(**result["peak_rss_mb"])
+    )
+    for name, q in result["didchange_to_diagnostics_ms"].items():
+        print(f"  {name}: didChange → publishDiagnostics p50 {q['p50']} ms, p99 {q['p99']} ms")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
