@@ -32,6 +32,7 @@ STATUS = "kvmlock/status"
 SHOW_RULE_BASE = "kvmlock.showRuleBase"
 LOCKING_RST_LOCATION = "kvmlock.lockingRstLocation"
 OPEN_RULE = "kvmlock.openRule"
+SERVER_STATS = "kvmlock.serverStats"
 
 
 class KvmlockServer(LanguageServer):
@@ -489,6 +490,16 @@ def locking_rst_location(ls: KvmlockServer, *args: Any) -> dict[str, Any]:
     location = Path(rules.source)
     uri = location.resolve().as_uri() if not rules.builtin and location.is_file() else None
     return {"uri": uri, "builtin": rules.builtin, "source": rules.source}
+
+
+@server.command(SERVER_STATS)
+def server_stats(ls: KvmlockServer, *args: Any) -> dict[str, Any]:
+    """Counters for tests, benchmarks and bug reports."""
+    return {
+        "analyses": ls.analyses,
+        "documents": len(ls.documents),
+        "pending": len(ls.pending),
+    }
 
 
 @server.command(OPEN_RULE)
