@@ -50,6 +50,11 @@ class Finding:
         if not byte_delta and not line_delta:
             return self
         span = self.span
+        if not line_delta:  # typing within a line: only byte offsets move
+            moved_bytes = replace(
+                span, start_byte=span.start_byte + byte_delta, end_byte=span.end_byte + byte_delta
+            )
+            return replace(self, span=moved_bytes)
         moved = Span(
             span.start_byte + byte_delta,
             span.end_byte + byte_delta,

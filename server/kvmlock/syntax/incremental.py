@@ -10,7 +10,7 @@ the edited old tree, which lets tree-sitter reuse every subtree outside it.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 
 from tree_sitter import Point
@@ -207,10 +207,11 @@ def reindex(
     high = max(end for _, end in touched)
     delta = change.new_end - change.old_end
     # Strictly apart from the change: text typed right at a function's edge may join it.
-    before = [f for f in previous if f.end_byte < min(low, change.start)]
-    after = [
-        f for f in previous if f.start_byte > change.old_end and f.start_byte + delta > high
-    ]
+    # The index is sorted and its entries do not overlap: both ends are found by bisection.
+    first_kept = bisect_left(previous, min(low, change.start), key=_end)
+    last_kept = bisect_right(previous, max(change.old_end, high - delta), key=_start)
+    before = previous[:first_kept]
+    after = previous[max(last_kept, first_kept) :]
     if doc.tree.root_node.has_error or any(f.recovered for f in previous):
         return None  # ERROR recovery looks at whole regions: only the full index is exact
     first = before[-1].end_byte if before else 0
@@ -243,6 +244,14 @@ def current_node(doc: SourceDocument, fn: FunctionInfo) -> FunctionInfo:
         return fn
     fresh = _function_info(doc, node, fn.recovered)
     return fresh if fresh is not None else fn
+
+
+def _start(fn: FunctionInfo) -> int:
+    return fn.start_byte
+
+
+def _end(fn: FunctionInfo) -> int:
+    return fn.end_byte
 
 
 def _move(fn: FunctionInfo, delta: int) -> None:
