@@ -11,6 +11,8 @@ from kvmlock.analysis.checks import registry
 from kvmlock.analysis.engine import FunctionResult
 from kvmlock.analysis.findings import Finding
 from kvmlock.analysis.observations import HeldAt
+from kvmlock.interproc.report import via
+from kvmlock.interproc.summaries import Effect, Summary
 from kvmlock.rules.model import (
     Citation,
     MmuNotifierRule,
@@ -75,10 +77,54 @@ def function_markdown(result: FunctionResult) -> str:
     lines.append(f"- returns holding: {', '.join(leaves) or 'nothing'}")
     if calls:
         lines.append(
-            f"- calls {len(calls)} other function(s); their locking is not followed yet "
-            "(assumed neutral)"
+            f"- calls {len(calls)} other function(s); their locking is not followed "
+            "(interprocedural analysis off or still indexing): assumed neutral"
         )
     return "\n".join(lines)
+
+
+def summary_markdown(name: str, summary: Summary, unknown: list[str]) -> str:
+    """A function's interprocedural summary: what calling it does, through its callees.
+    `unknown`: the callees nothing in the index stands for (assumed neutral)."""
+
+    def effect(cls: str, e: Effect, own: str) -> str:
+        text = cls or own
+        if len(e.chain) > 1:
+            text += f" ({via(e.chain[1:])})"
+        if not e.certain:
+            text += ", through some targets of a table call"
+        return text
+
+    def effects(found: dict[str, Effect]) -> str:
+        return ", ".join(effect(cls, found[cls], cls) for cls in sorted(found)) or "nothing"
+
+    def maybe(e: Effect | None) -> str:
+        if e is None:
+            return "no"
+        return "yes" + (f" ({via(e.chain[1:])})" if len(e.chain) > 1 else "") + (
+            ", through some targets of a table call" if not e.certain else ""
+        )
+
+    lines = [f"**{name}()** — locking summary, through its calls"]
+    lines.append(f"- takes: {effects(summary.acquires)}")
+    lines.append(f"- requires on entry: {effects(summary.requires)}")
+    lines.append(f"- returns holding: {', '.join(summary.returns_holding) or 'nothing'}")
+    if summary.releases or summary.drops:
+        lines.append(f"- may release the caller's: {effects(summary.drops)}")
+    lines.append(f"- may sleep: {maybe(summary.sleeps)}")
+    lines.append(f"- may call synchronize_srcu(&kvm->srcu): {maybe(summary.sync)}")
+    if unknown:
+        shown = ", ".join(f"`{c}`" for c in unknown[:6]) + (", ..." if len(unknown) > 6 else "")
+        lines.append(
+            f"- {len(unknown)} callee(s) not in the workspace index, assumed neutral: {shown}"
+        )
+    lines.append("")
+    lines.append("_`$N`: the lock passed as argument N._" if _has_parameter(summary) else "")
+    return "\n".join(lines).rstrip()
+
+
+def _has_parameter(summary: Summary) -> bool:
+    return any(c.startswith("$") for c in (*summary.acquires, *summary.requires, *summary.drops))
 
 
 def finding_markdown(finding: Finding) -> str:

@@ -17,6 +17,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from kvmlock import __version__
+from kvmlock.analysis.findings import Finding
 from kvmlock.analysis.lookup import lock_at, name_at
 from kvmlock.lsp import explain
 from kvmlock.lsp.documents import OpenDocument
@@ -25,6 +26,7 @@ from kvmlock.lsp.protocol import KvmlockProtocol
 from kvmlock.lsp.render import to_diagnostic
 from kvmlock.lsp.rules_state import RulesState
 from kvmlock.lsp.settings import Settings, parse_settings
+from kvmlock.lsp.workspace_index import ServerIndex, bounded, kernel_roots, source_files
 
 log = logging.getLogger("kvmlock.lsp")
 
@@ -44,6 +46,10 @@ class KvmlockServer(LanguageServer):
         self.pending: dict[str, asyncio.Task] = {}
         self.pull_diagnostics = False
         self.analyses = 0  # analyses run: coalescing keeps this far below the edit count
+        self.index: ServerIndex | None = None  # interprocedural; None when turned off
+        self.index_runs = 0
+        self.index_task: asyncio.Task | None = None
+        self.published: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -59,21 +65,44 @@ class KvmlockServer(LanguageServer):
 
     def analyse_now(self, doc: OpenDocument) -> list[types.Diagnostic]:
         rules = self.rules.for_path(doc.path, self.settings.locking_rst)
+        context = doc.live.ctx
         doc.analyse(rules, self.settings.enabled_checks())
         self.analyses += 1
+        findings = doc.findings
+        if self.index is not None:
+            # The file context is kept only for an edit inside one function body.
+            findings = self._with_calls(doc, context is not None and doc.live.ctx is context)
         return [
-            to_diagnostic(f, doc.uri, doc.index, self.encoding, self.settings) for f in doc.findings
+            to_diagnostic(f, doc.uri, doc.index, self.encoding, self.settings) for f in findings
         ]
 
-    def schedule(self, doc: OpenDocument, delay: float | None = None) -> None:
-        """Analyse after the debounce; a newer change cancels the pending run."""
+    def _with_calls(self, doc: OpenDocument, inside_function: bool) -> list[Finding]:
+        """The document's findings merged with those through calls; documents whose findings
+        depend on what changed are re-checked."""
+        assert self.index is not None
+        try:
+            paths = self.index.buffer_changed(doc, inside_function)
+            through_calls = self.index.findings(doc)
+        except Exception:
+            log.exception("interprocedural update of %s failed", doc.uri)
+            return doc.findings
+        for other in list(self.documents.values()):
+            if other is doc or self.rules.is_locking_rst(other.path):
+                continue
+            if (paths is None or other.path in paths) and other.uri not in self.pending:
+                self.schedule(other, delay=0, quiet=True)
+        return sorted([*doc.findings, *through_calls], key=Finding.sort_key)
+
+    def schedule(self, doc: OpenDocument, delay: float | None = None, quiet: bool = False) -> None:
+        """Analyse after the debounce; a newer change cancels the pending run. `quiet`: a
+        re-check for another document's sake, published only if the diagnostics differ."""
         previous = self.pending.pop(doc.uri, None)
         if previous is not None:
             previous.cancel()
         wait = self.settings.debounce_ms / 1000 if delay is None else delay
-        self.pending[doc.uri] = asyncio.ensure_future(self._analyse_later(doc, wait))
+        self.pending[doc.uri] = asyncio.ensure_future(self._analyse_later(doc, wait, quiet))
 
-    async def _analyse_later(self, doc: OpenDocument, wait: float) -> None:
+    async def _analyse_later(self, doc: OpenDocument, wait: float, quiet: bool = False) -> None:
         try:
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -82,14 +111,17 @@ class KvmlockServer(LanguageServer):
         if self.documents.get(doc.uri) is not doc:
             return
         self.pending.pop(doc.uri, None)
-        self.publish(doc)
+        self.publish(doc, quiet)
 
-    def publish(self, doc: OpenDocument) -> None:
+    def publish(self, doc: OpenDocument, quiet: bool = False) -> None:
         try:
             diagnostics = self.analyse_now(doc)
         except Exception:
             log.exception("analysis of %s failed; keeping the previous results", doc.uri)
             return
+        if quiet and self.published.get(doc.uri) == (doc.version, diagnostics):
+            return
+        self.published[doc.uri] = (doc.version, diagnostics)
         if self.pull_diagnostics:
             self._refresh_pull()
             return
@@ -106,6 +138,8 @@ class KvmlockServer(LanguageServer):
             self.workspace_diagnostic_refresh(None)
 
     def republish_all(self) -> None:
+        if self.index is not None:
+            self.index.configure(self.settings.enabled_checks())
         for doc in list(self.documents.values()):
             if not self.rules.is_locking_rst(doc.path):
                 self.schedule(doc, delay=0)
@@ -144,7 +178,74 @@ class KvmlockServer(LanguageServer):
         )
         if changed_rules:
             self.rules.forget_explicit()
+        if settings.interprocedural != (self.index is not None) and self.index_runs:
+            self.start_indexing()  # turned on or off after start-up
         self.republish_all()
+
+    # --- the interprocedural index --------------------------------------------------------
+
+    def start_indexing(self) -> None:
+        """Index the workspace folders in the background (or drop the index when the setting
+        is off). Open documents' buffers stand in for their files."""
+        self.index = None
+        self.index_runs += 1
+        if self.index_task is not None:
+            self.index_task.cancel()
+            self.index_task = None
+        if not self.settings.interprocedural:
+            return
+        index = ServerIndex(
+            lambda path: self.rules.for_path(path, self.settings.locking_rst),
+            self.settings.enabled_checks(),
+        )
+        for doc in self.documents.values():
+            if not self.rules.is_locking_rst(doc.path):
+                index.buffer_changed(doc, False)
+        self.index = index
+        self.index_task = asyncio.ensure_future(self._index_workspace(index, self.index_runs))
+
+    def _folders(self) -> list[Path]:
+        try:
+            folders = [uri_to_path(f.uri) for f in self.workspace.folders.values()]
+            root = self.workspace.root_path
+        except Exception:
+            return []
+        return [Path(f) for f in folders or ([root] if root else [])]
+
+    async def _index_workspace(self, index: ServerIndex, run: int) -> None:
+        limit = self.settings.index_max_files
+        roots = [root for folder in self._folders() for root in kernel_roots(folder)]
+        files, truncated = await asyncio.to_thread(bounded, source_files(roots), limit)
+        if truncated:
+            log.warning(
+                "more than %d C files and headers under %s: indexing the first %d only "
+                "(setting indexMaxFiles); calls into the others are assumed neutral",
+                limit,
+                ", ".join(map(str, roots)),
+                limit,
+            )
+        progress = _Progress(self, f"kvmlock-index-{run}")
+        await progress.begin(f"{len(files)} files")
+        try:
+            await index.build(files, progress.files)
+        except Exception:
+            log.exception("indexing the workspace failed; findings through calls are off")
+            if self.index is index:
+                self.index = None
+            progress.end("failed")
+            return
+        stats = index.stats
+        log.info(
+            "interprocedural index: %d files, %d functions in %.2f s",
+            stats.files,
+            stats.functions,
+            stats.seconds,
+        )
+        progress.end(f"{stats.files} files, {stats.functions} functions")
+        if self.index is index:
+            for doc in list(self.documents.values()):
+                if not self.rules.is_locking_rst(doc.path):
+                    self.schedule(doc, delay=0, quiet=True)
 
 
 server = KvmlockServer()
@@ -206,6 +307,7 @@ async def initialized(ls: KvmlockServer, params: types.InitializedParams) -> Non
         except Exception as exc:
             log.warning("workspace/configuration failed: %s", exc)
     ls.send_status()
+    ls.start_indexing()
 
 
 # --- document sync -----------------------------------------------------------------------
@@ -254,9 +356,12 @@ def did_close(ls: KvmlockServer, params: types.DidCloseTextDocumentParams) -> No
     task = ls.pending.pop(uri, None)
     if task is not None:
         task.cancel()
+    ls.published.pop(uri, None)
     if doc is not None and ls.rules.is_locking_rst(doc.path):
         ls.rules.drop_buffer(doc.path)
         ls.republish_all()
+    elif doc is not None and ls.index is not None:
+        ls.index.closed(doc.path)
     if not ls.pull_diagnostics:
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
@@ -349,11 +454,15 @@ def hover(ls: KvmlockServer, params: types.HoverParams) -> types.Hover | None:
                 parts.append(explain.lock_markdown(ref.cls, rules, None))
     name = name_at(doc.parsed, byte)
     if name is not None:
+        described = ls.index.describe(doc.path, name) if ls.index is not None else None
         result = doc.result_named(name)
-        if result is not None:
+        if described is not None:
+            parts.append(explain.summary_markdown(name, *described))
+        elif result is not None:
             parts.append(explain.function_markdown(result))
     line = params.position.line + 1
-    parts.extend(explain.finding_markdown(f) for f in doc.findings if f.span.line == line)
+    findings = doc.findings + (ls.index.findings(doc) if ls.index is not None else [])
+    parts.extend(explain.finding_markdown(f) for f in findings if f.span.line == line)
     if not parts:
         return None
     return types.Hover(
@@ -524,6 +633,48 @@ def _path_argument(args: tuple) -> str | None:
     if values and isinstance(values[0], str):
         return uri_to_path(values[0])
     return None
+
+
+class _Progress:
+    """LSP work-done progress for the indexing, when the client supports it: created with
+    window/workDoneProgress/create, then $/progress begin, a report per percent, end."""
+
+    def __init__(self, ls: KvmlockServer, token: str) -> None:
+        self.ls = ls
+        self.token = token
+        window = ls.client_capabilities.window
+        self.enabled = bool(window and window.work_done_progress)
+        self.percent = -1
+
+    async def begin(self, message: str) -> None:
+        if not self.enabled:
+            return
+        try:
+            await self.ls.work_done_progress.create_async(self.token)
+        except Exception as exc:
+            log.info("no indexing progress: the client refused the token (%s)", exc)
+            self.enabled = False
+            return
+        self.ls.work_done_progress.begin(
+            self.token,
+            types.WorkDoneProgressBegin(
+                title="kvmlock: indexing", message=message, percentage=0, cancellable=False
+            ),
+        )
+
+    def files(self, done: int, total: int) -> None:
+        percent = done * 100 // max(total, 1)
+        if not self.enabled or percent == self.percent:
+            return
+        self.percent = percent
+        self.ls.work_done_progress.report(
+            self.token,
+            types.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=percent),
+        )
+
+    def end(self, message: str) -> None:
+        if self.enabled:
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
 
 
 def serve(log_file: str | None = None, log_level: str = "info") -> int:

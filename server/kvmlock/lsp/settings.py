@@ -30,6 +30,8 @@ class Settings:
     debounce_ms: int = 150
     inlay_hints: bool = False
     log_level: str = "info"
+    interprocedural: bool = True
+    index_max_files: int = 3000
 
     def enabled_checks(self) -> frozenset[str]:
         return frozenset(
@@ -48,6 +50,7 @@ _JSON_NAMES = {
     "debounce_ms": "debounceMs",
     "inlay_hints": "inlayHints",
     "log_level": "logLevel",
+    "index_max_files": "indexMaxFiles",
 }
 _converter = cattrs.Converter()
 _converter.register_structure_hook(

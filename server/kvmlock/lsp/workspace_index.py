@@ -1,0 +1,244 @@
+"""The interprocedural index in the language server: every C file and header of the
+workspace, with each open document's unsaved buffer in place of its file on disk.
+
+Indexing runs in the background after `initialized`: files are parsed and analysed in worker
+processes (in this process, one file between two messages, for a handful of files), the
+records arrive here, and the summaries are computed in a thread, so the editor's requests
+keep being answered. Afterwards an edit replaces its document's record and the workspace
+recomputes only what depends on it (`Workspace.set_file`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from kvmlock.analysis.engine import unsuppressed
+from kvmlock.analysis.findings import Finding, Span
+from kvmlock.cli import SOURCE_SUFFIXES, FileResult, check_file
+from kvmlock.interproc.records import FileRecord, RecordBuilder
+from kvmlock.interproc.summaries import Summary
+from kvmlock.interproc.workspace import Workspace, cyclic_gc_paused
+from kvmlock.lsp.documents import OpenDocument
+from kvmlock.rules.model import RuleBase
+
+log = logging.getLogger("kvmlock.lsp.index")
+
+IN_PROCESS_FILES = 16  # below this, worker start-up costs more than the work
+
+
+def kernel_roots(folder: Path) -> list[Path]:
+    """What to index under a workspace folder. A whole kernel tree holds some 60k C files
+    and KVM calls into few of them: in one, index KVM's own directories and headers;
+    anywhere else, the folder."""
+    if not (folder / "virt" / "kvm").is_dir():
+        return [folder]
+    roots = [folder / "virt" / "kvm", folder / "include" / "kvm"]
+    roots += sorted((folder / "arch").glob("*/kvm"))
+    roots += sorted((folder / "include" / "linux").glob("kvm*.h"))
+    roots += sorted((folder / "arch").glob("*/include/asm/kvm*.h"))
+    return [root for root in roots if root.exists()]
+
+
+def source_files(roots: list[Path]) -> Iterator[str]:
+    """C files and headers under `roots`, hidden directories skipped, each directory once."""
+    seen: set[tuple[int, int]] = set()
+    for root in roots:
+        if root.is_file():
+            yield str(root)
+            continue
+        for directory, subdirs, names in os.walk(root, followlinks=True):
+            info = os.stat(directory)
+            if (info.st_dev, info.st_ino) in seen:
+                subdirs[:] = []
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+            for name in sorted(names):
+                if name.endswith(SOURCE_SUFFIXES) and not name.startswith("."):
+                    yield os.path.join(directory, name)
+
+
+def bounded(files: Iterator[str], limit: int) -> tuple[list[str], bool]:
+    """At most `limit` files, and whether there were more (the walk stops there)."""
+    found: list[str] = []
+    for path in files:
+        if len(found) == limit:
+            return found, True
+        found.append(path)
+    return found, False
+
+
+@dataclass
+class IndexStats:
+    files: int = 0
+    functions: int = 0
+    seconds: float = 0.0
+    truncated: bool = False
+    last_recomputed: int = 0  # summaries the last edit recomputed
+    last_update_ms: float = 0.0
+
+
+class ServerIndex:
+    def __init__(self, rules_for: Callable[[str], RuleBase], enabled: frozenset[str]) -> None:
+        self._rules_for = rules_for
+        self._rules_by_dir: dict[str, RuleBase] = {}
+        self.enabled = enabled
+        self.workspace: Workspace | None = None  # None until the first indexing ends
+        self.indexing = False
+        self.buffers: dict[str, FileRecord] = {}  # open documents: these replace the disk
+        self._builders: dict[str, RecordBuilder] = {}
+        self.indexed: set[str] = set()
+        self.stats = IndexStats()
+
+    def rules_for(self, path: str) -> RuleBase:
+        # Discovery walks up from the file; the workspace asks once per function.
+        directory = os.path.dirname(path)
+        rules = self._rules_by_dir.get(directory)
+        if rules is None:
+            rules = self._rules_by_dir[directory] = self._rules_for(path)
+        return rules
+
+    def configure(self, enabled: frozenset[str]) -> None:
+        """Rules or checks changed: findings are recomputed, summaries kept."""
+        self._rules_by_dir.clear()
+        self.enabled = enabled
+        if self.workspace is not None:
+            self.workspace.configure(self.rules_for, enabled)
+
+    # --- open documents -------------------------------------------------------------------
+
+    def buffer_changed(self, doc: OpenDocument, same_tables: bool) -> set[str] | None:
+        """The document was analysed: put its record in the index. Returns the paths whose
+        findings through calls may have changed (None: any)."""
+        if doc.parsed is None:
+            return set()
+        started = time.perf_counter()
+        builder = self._builders.setdefault(doc.path, RecordBuilder())
+        record = builder.build(doc.parsed, doc.results, same_tables)
+        self.buffers[doc.path] = record
+        if self.workspace is None:
+            return set()  # kept for when indexing ends
+        paths = self.workspace.set_file(record)
+        update = self.workspace.last_update
+        self.stats.last_recomputed = update.recomputed if update is not None else -1
+        self.stats.last_update_ms = (time.perf_counter() - started) * 1000
+        return paths
+
+    def findings(self, doc: OpenDocument) -> list[Finding]:
+        """Findings through calls in the document, placed in its current text."""
+        if self.workspace is None or doc.path not in self.buffers:
+            return []
+        found = [_placed(f, doc) for f in self.workspace.findings([doc.path])]
+        return unsuppressed(doc.source, found)
+
+    def describe(self, path: str, name: str) -> tuple[Summary, list[str]] | None:
+        """For a hover: the summary of `name` as called from `path`, and the callees of that
+        function that nothing in the index stands for."""
+        if self.workspace is None:
+            return None
+        index = self.workspace.index
+        keys = index.resolver.by_name(path, name)
+        if not keys:
+            return None
+        unknown = sorted({c.site.callee for c in index.calls[keys[0]] if not c.targets.keys})
+        return index.summaries[keys[0]], unknown
+
+    def closed(self, path: str) -> None:
+        """Its file on disk takes the buffer's place again (or nothing, if there is none)."""
+        self._builders.pop(path, None)
+        if self.buffers.pop(path, None) is None or self.workspace is None:
+            return
+        if path in self.indexed and os.path.isfile(path):
+            result = check_file((path, None, self.enabled, True))
+            if result.record is not None:
+                self.workspace.set_file(result.record)
+                return
+        self.workspace.remove_file(path)
+
+    # --- indexing -------------------------------------------------------------------------
+
+    async def build(
+        self,
+        files: list[str],
+        report: Callable[[int, int], None],
+        workers: int | None = None,
+    ) -> None:
+        """Index `files` (the disk), then the open buffers over them."""
+        self.indexing = True
+        started = time.perf_counter()
+        try:
+            records = await self._records(files, report, workers)
+            self.indexed = set(files)
+            snapshot = {**records, **self.buffers}
+            workspace = Workspace(self.rules_for, self.enabled)
+            for record in snapshot.values():
+                workspace.set_file(record)
+            open_paths = sorted(self.buffers)
+            # Summaries and order cycles take a few hundred milliseconds on a large tree;
+            # in a thread the event loop still gets the interpreter every few milliseconds.
+            await asyncio.to_thread(_prepare, workspace, open_paths)
+            for path, record in self.buffers.items():
+                if snapshot.get(path) is not record:  # edited while the thread ran
+                    workspace.set_file(record)
+            self.workspace = workspace
+            self.stats.files = len(snapshot)
+            self.stats.functions = len(workspace.index.functions)
+            self.stats.seconds = time.perf_counter() - started
+        finally:
+            self.indexing = False
+
+    async def _records(
+        self, files: list[str], report: Callable[[int, int], None], workers: int | None = None
+    ) -> dict[str, FileRecord]:
+        jobs = [(path, None, self.enabled, True) for path in files]
+        records: dict[str, FileRecord] = {}
+
+        def take(result: FileResult) -> None:
+            if result.record is not None:
+                records[result.path] = result.record
+            elif result.error:
+                log.info("not indexed: %s: %s", result.path, result.error)
+            report(len(records), len(files))
+
+        if len(jobs) <= IN_PROCESS_FILES:
+            for job in jobs:
+                take(check_file(job))
+                await asyncio.sleep(0)  # one file at a time between messages
+            return records
+        count = workers or max(1, min(4, (os.cpu_count() or 2) - 1))
+        loop = asyncio.get_running_loop()
+        # spawn, not fork: this process runs the event loop's threads.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(count, mp_context=context) as pool, cyclic_gc_paused():
+            pending = [loop.run_in_executor(pool, check_file, job) for job in jobs]
+            for next_done in asyncio.as_completed(pending):
+                take(await next_done)
+        return records
+
+
+def _prepare(workspace: Workspace, paths: list[str]) -> None:
+    workspace.findings(paths)  # the index, the order cycles and the open files' findings
+
+
+def _placed(finding: Finding, doc: OpenDocument) -> Finding:
+    """Records keep exact lines and columns; byte offsets go stale when an edit before a
+    function on the same line shifts it (its record is reused), so take them from the text."""
+    span = finding.span
+    starts = doc.index.starts
+    if span.line - 1 >= len(starts):
+        return finding
+    start = starts[span.line - 1] + span.column - 1
+    if start == span.start_byte:
+        return finding
+    length = span.end_byte - span.start_byte
+    moved = Span(start, start + length, span.line, span.column, span.end_line, span.end_column)
+    return dataclasses.replace(finding, span=moved)
