@@ -6,8 +6,9 @@
 Two parts, in one run:
   runs   : the real CLI (`kvmlock check -j 1 / -j 2`, with and without
            `--no-interprocedural`) as a subprocess on the corpus directories; wall time (best of
-           --repeat), lines/s, findings, and peak RSS of the parent and of each worker process
-           (VmHWM of every process in the tree, sampled from /proc every 50 ms).
+           --repeat), CPU (user + sys of the process tree), lines/s, findings, and peak RSS of
+           the parent and of each worker (VmHWM of every process in the tree, sampled from
+           /proc every 50 ms).
   phases : in this process, one file after the other, what `check_file` does: rewrite,
            tree-sitter parse of the rewritten text, function index, per-function analysis,
            interprocedural record; then the workspace index and findings through calls.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -63,6 +65,7 @@ def _children(pid: int) -> list[int]:
 
 def run_sampled(cmd: list[str], cwd: Path) -> dict:
     """Run `cmd`; wall time and the peak RSS of it and of every descendant."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
@@ -77,12 +80,15 @@ def run_sampled(cmd: list[str], cwd: Path) -> dict:
         time.sleep(0.05)
     wall = time.perf_counter() - started
     out, err = proc.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-2000:]}")
     parent = peaks.pop(proc.pid, 0)
     summary = out.decode().strip().splitlines()[-1] if out.strip() else ""
     return {
         "wall_s": wall,
+        "cpu_s": cpu,
         "parent_peak_mb": parent / 1024,
         "worker_peak_mb": [round(v / 1024, 1) for v in sorted(peaks.values(), reverse=True)],
         "summary": summary,
@@ -114,6 +120,7 @@ def cli_runs(root: Path, paths: list[str], lines: int, repeat: int) -> list[dict
                     "command": " ".join(["kvmlock", *cmd[cmd.index("check") :]]),
                     "wall_s": round(fastest["wall_s"], 3),
                     "walls_s": [round(r["wall_s"], 3) for r in runs],
+                    "cpu_s": [round(r["cpu_s"], 2) for r in runs],
                     "lines_per_s": round(lines / fastest["wall_s"]),
                     "parent_peak_mb": round(max(r["parent_peak_mb"] for r in runs), 1),
                     "worker_peak_mb": max((r["worker_peak_mb"] for r in runs), key=len),
@@ -211,7 +218,8 @@ def main() -> None:
     for r in result["runs"]:
         print(
             f"  -j {r['jobs']} {'interproc   ' if r['interprocedural'] else 'no-interproc'}"
-            f"  wall {r['wall_s']:.2f} s (runs {r['walls_s']})  {r['lines_per_s']} lines/s"
+            f"  wall {r['wall_s']:.2f} s (runs {r['walls_s']}, CPU {r['cpu_s']})"
+            f"  {r['lines_per_s']} lines/s"
             f"  parent peak {r['parent_peak_mb']} MB  worker peaks {r['worker_peak_mb']} MB"
             f"  findings {r['findings']}"
         )

@@ -11,7 +11,8 @@ lock under an `if` is found, and both also matching `guard(mutex)(...)`):
 Each runs as `spatch --jobs 2 --include-headers --no-includes --very-quiet --dir ROOT`;
 kvmlock runs as `kvmlock check -j 2` (every check, with and without the interprocedural
 pass) over the same .c and .h files. Runs are interleaved (spatch, spatch, kvmlock, kvmlock)
---repeat times; the best wall time of each is reported, with each tool's findings.
+--repeat times; the best wall time of each is reported (and the CPU time of every run: user +
+sys of the process tree, steadier on a shared machine), with each tool's findings.
 Without spatch installed the spatch rows say so (the --quick test does not need it).
 """
 
@@ -21,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,14 +45,18 @@ def kvmlock_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "kvmlock.cli"]
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, list[str]]:
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float, list[str]]:
+    """Wall time, CPU time (user + sys of the command and its children) and findings."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
     findings = sorted({line for line in proc.stdout.splitlines() if _FINDING.match(line)})
-    return wall, findings
+    return wall, cpu, findings
 
 
 def relative(line: str, root: Path) -> str:
@@ -111,14 +117,16 @@ def main() -> None:
     ]
 
     walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
     found: dict[str, list[str]] = {}
     load = os.getloadavg()
     for _ in range(repeat):
         for name, cmd in commands.items():
             if cmd is None:
                 continue
-            wall, findings = timed(cmd, root)
+            wall, cpu, findings = timed(cmd, root)
             walls[name].append(wall)
+            cpus[name].append(cpu)
             found[name] = [relative(f, root) for f in findings]
 
     rows = []
@@ -132,6 +140,7 @@ def main() -> None:
                 "command": " ".join(Path(cmd[0]).name if i == 0 else c for i, c in enumerate(cmd)),
                 "wall_s": round(min(walls[name]), 3),
                 "walls_s": [round(w, 3) for w in walls[name]],
+                "cpu_s": [round(c, 2) for c in cpus[name]],
                 "findings": len(found[name]),
                 "finding_lines": found[name],
             }
@@ -143,7 +152,10 @@ def main() -> None:
         if "skipped" in r:
             print(f"  {r['tool']}: skipped ({r['skipped']})")
             continue
-        print(f"  {r['tool']}: {r['wall_s']:.2f} s (runs {r['walls_s']}), {r['findings']} findings")
+        print(
+            f"  {r['tool']}: {r['wall_s']:.2f} s (runs {r['walls_s']}, CPU {r['cpu_s']}),"
+            f" {r['findings']} findings"
+        )
     if spatch_total:
         kvm = rows[-2]["wall_s"]
         result["spatch_both_rules_s"] = round(spatch_total, 3)
