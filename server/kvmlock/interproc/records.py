@@ -63,8 +63,9 @@ class RecordBuilder:
     """
 
     def __init__(self) -> None:
-        # id of the analysis' own observations -> (them, to keep the id alive; the record)
-        self._by_observations: dict[int, tuple[Observations, FunctionRecord]] = {}
+        # id of the analysis' own observations -> (them, to keep the id alive; the lines the
+        # per-function cache had moved them by; the record)
+        self._by_observations: dict[int, tuple[Observations, int, FunctionRecord]] = {}
         self._tables: tuple[TableEntry, ...] | None = None
 
     def build(
@@ -74,31 +75,30 @@ class RecordBuilder:
         of an ops struct or handler array can be, so the previous tables still hold."""
         functions = []
         seen: dict[str, int] = {}
-        kept: dict[int, tuple[Observations, FunctionRecord]] = {}
+        kept: dict[int, tuple[Observations, int, FunctionRecord]] = {}
+        by_observations = self._by_observations
         for info, result in zip(doc.functions, results, strict=True):
-            ordinal = seen.get(info.name, 0)
-            seen[info.name] = ordinal + 1
-            line = doc.line_col(info.start_byte)[0]
+            name = info.name
+            ordinal = seen.get(name, 0)
+            seen[name] = ordinal + 1
             raw = result.raw_observations
-            old = self._by_observations.get(id(raw))
-            record = old[1] if old is not None else None
-            if (
-                record is None
-                or record.line != line
-                or record.name != info.name
-                or record.ordinal != ordinal
-                or record.is_static != info.is_static
-            ):
+            moved_lines = result.moved_by[1]
+            old = by_observations.get(id(raw))
+            # The cache places a result at the line it was analysed at plus the lines it
+            # moved it by: the same pair is the same line, found without a search.
+            if old is not None and old[1] == moved_lines and old[2].ordinal == ordinal:
+                record = old[2]
+            else:
                 record = FunctionRecord(
                     path=doc.path,
-                    name=info.name,
+                    name=name,
                     is_static=info.is_static,
-                    line=line,
+                    line=doc.line_col(info.start_byte)[0],
                     parameters=tuple(p.name for p in info.parameters),
                     observations=result.observations,
                     ordinal=ordinal,
                 )
-            kept[id(raw)] = (raw, record)
+            kept[id(raw)] = (raw, moved_lines, record)
             functions.append(record)
         self._by_observations = kept
         if not same_tables or self._tables is None:

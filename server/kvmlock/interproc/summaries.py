@@ -176,27 +176,29 @@ class SummaryIndex:
         None when the edit changed what calls bind to (functions added, removed, renamed or
         made static; function tables): the caller builds a new index then."""
         old = self.records.get(record.path)
-        if old is None or _shape(old) != _shape(record):
+        if old is None or len(old.functions) != len(record.functions):
             return None
-        changed = {
-            new.key
-            for before, new in zip(old.functions, record.functions, strict=True)
-            if before is not new and before != new
-        }
+        if old.tables is not record.tables and old.tables != record.tables:
+            return None
+        changed: list[FunctionRecord] = []
+        for before, new in zip(old.functions, record.functions, strict=True):
+            if before is new:
+                continue  # the language server's records: unchanged ones are the same object
+            if before.name != new.name or before.is_static != new.is_static:
+                return None
+            if before != new:
+                changed.append(new)
         self.records[record.path] = record
         reorder = False
-        for fn in record.functions:
-            if fn.key not in changed:
-                self.functions[fn.key] = fn  # equal, but the current object (current bytes)
-                continue
+        for fn in changed:
             key = fn.key
-            before = {t for call in self.calls[key] for t in call.targets.keys}
+            before_targets = {t for call in self.calls[key] for t in call.targets.keys}
             self.functions[key] = fn
             self.calls[key] = calls = self._bind(fn)
             after = {t for call in calls for t in call.targets.keys}
-            for target in before - after:
+            for target in before_targets - after:
                 self.callers[target].discard(key)
-            for target in after - before:
+            for target in after - before_targets:
                 self.callers[target].add(key)
                 # Components are kept callees first; a new edge against that order may close
                 # a cycle. Dropped edges at worst leave a component coarser than needed, which
@@ -207,8 +209,9 @@ class SummaryIndex:
         if reorder:
             self._order_components()
         start = self.recomputed
-        summaries = self._propagate(changed)
-        return Update(changed, summaries, self.recomputed - start)
+        keys = {fn.key for fn in changed}
+        summaries = self._propagate(keys)
+        return Update(keys, summaries, self.recomputed - start)
 
     def _propagate(self, changed: set[FunctionKey]) -> set[FunctionKey]:
         """Recompute the components of `changed`, then those of callers whose callees'
@@ -453,11 +456,6 @@ class SummaryIndex:
         certain = len(present) == len(effects) and all(e.certain for e in present)
         best = present[0]
         return Effect(best.cls, best.kind, best.chain, certain)
-
-
-def _shape(record: FileRecord) -> tuple:
-    """What binding reads of a file: its function names and linkage, and its tables."""
-    return (tuple((fn.name, fn.is_static) for fn in record.functions), record.tables)
 
 
 def _agree(per_target: list[dict[str, Effect]]) -> dict[str, Effect]:

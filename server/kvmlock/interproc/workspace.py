@@ -48,6 +48,7 @@ class Workspace:
     def _forget_findings(self) -> None:
         self._checks: CallChecks | None = None
         self._call_findings: dict[FunctionKey, list[Finding]] = {}
+        self._path_findings: dict[str, list[Finding]] = {}  # the above, per file
         # Per function with any: its lock nestings; None until the cycles are first asked for.
         self._edges: dict[FunctionKey, list[Edge]] | None = None
         self._documented: dict[int, set[str]] = {}
@@ -91,6 +92,8 @@ class Workspace:
         for key in affected:
             self._call_findings.pop(key, None)
         paths = {key[0] for key in affected}
+        for path in paths:
+            self._path_findings.pop(path, None)
         if self._edges is not None and self._edges_changed(affected):
             before = self._cycles or []
             self._cycles = None
@@ -122,17 +125,20 @@ class Workspace:
         whose reported edge lies in them."""
         index = self.index
         wanted = set(paths) if paths is not None else None
-        keys = (
-            list(index.functions)
-            if wanted is None
-            else [key for path in sorted(wanted) for key in index.by_path.get(path, ())]
-        )
         found: list[Finding] = []
         with cyclic_gc_paused():
-            for key in keys:
-                found.extend(self._function_findings(key))
+            for path in sorted(wanted) if wanted is not None else index.by_path:
+                found.extend(self._findings_in(path))
             cycles = self._cycle_findings()
         found += [f for f in cycles if wanted is None or f.path in wanted]
+        return found
+
+    def _findings_in(self, path: str) -> list[Finding]:
+        found = self._path_findings.get(path)
+        if found is None:
+            keys = self.index.by_path.get(path, ())
+            found = [f for key in keys for f in self._function_findings(key)]
+            self._path_findings[path] = found
         return found
 
     def _function_findings(self, key: FunctionKey) -> list[Finding]:

@@ -138,7 +138,7 @@ class ServerIndex:
         if self.workspace is None or doc.path not in self.buffers:
             return []
         found = [_placed(f, doc) for f in self.workspace.findings([doc.path])]
-        return unsuppressed(doc.source, found)
+        return unsuppressed(doc.source, found) if found else found
 
     def describe(self, path: str, name: str) -> tuple[Summary, list[str]] | None:
         """For a hover: the summary of `name` as called from `path`, and the callees of that
