@@ -30,6 +30,7 @@ class Client:
             stderr=subprocess.DEVNULL,
         )
         self.messages: Queue[dict] = Queue()
+        self.progress: list[dict] = []  # every $/progress notification, with "_received"
         self._next_id = 0
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -56,6 +57,8 @@ class Client:
                 continue
             message = json.loads(out.read(length))
             message["_received"] = time.perf_counter()
+            if message.get("method") == "$/progress":
+                self.progress.append(message)
             self.messages.put(message)
 
     def send(self, message: dict) -> None:
@@ -96,7 +99,10 @@ class Client:
             {
                 "processId": None,
                 "rootUri": root.as_uri() if root else None,
-                "capabilities": {"general": {"positionEncodings": ["utf-16"]}},
+                "capabilities": {
+                    "general": {"positionEncodings": ["utf-16"]},
+                    "window": {"workDoneProgress": True},
+                },
                 "initializationOptions": options or {},
             },
         )
@@ -113,6 +119,21 @@ class Client:
             timeout,
         )
 
+    def progress_done(self, timeout: float = 300) -> float | None:
+        """Wait until every work-done progress begun so far has ended (e.g. a workspace
+        index); the time from the first begin to the last end, None if none began."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            begun = {m["params"]["token"] for m in self.progress if _kind(m) == "begin"}
+            ended = {m["params"]["token"] for m in self.progress if _kind(m) == "end"}
+            if begun and begun <= ended:
+                first = min(m["_received"] for m in self.progress if _kind(m) == "begin")
+                last = max(m["_received"] for m in self.progress if _kind(m) == "end")
+                return last - first
+            if time.perf_counter() > deadline:
+                return None
+            time.sleep(0.05)
+
     def vm_hwm_kb(self) -> int:
         with open(f"/proc/{self.proc.pid}/status") as fh:
             for line in fh:
@@ -128,3 +149,8 @@ class Client:
         except Exception:
             self.proc.kill()
             self.proc.wait()
+
+
+def _kind(message: dict) -> str | None:
+    value = message.get("params", {}).get("value")
+    return value.get("kind") if isinstance(value, dict) else None

@@ -88,6 +88,7 @@ def compile_flags(root: Path, full: Path, gen: Path, path: str) -> list[str]:
         f"{full}/include/linux/compiler_types.h",
         "-D__KERNEL__",
         "-DMODULE",
+        "-DCC_USING_FENTRY",  # kbuild's -mfentry build (CONFIG_FUNCTION_TRACER); asm/ftrace.h
         f'-DKBUILD_BASENAME="{name}"',
         '-DKBUILD_MODNAME="kvm"',
         "-D__KBUILD_MODNAME=kmod_kvm",
@@ -127,6 +128,8 @@ def run_server(cmd: list[str], root: Path, files: list[str], edits: int, options
         )
         got = client.diagnostics_for(uri, 1, timeout=300)
         out["open_ms"][path.name] = round((got["_received"] - started) * 1000, 1)
+        if client.progress:  # kvmlock's workspace index: edits measured after it ends
+            client.progress_done(timeout=300)
         found = got["params"]["diagnostics"]
         out.setdefault("diagnostics_at_open", {})[path.name] = len(found)
         out.setdefault("first_messages", {})[path.name] = [
