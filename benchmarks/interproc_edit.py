@@ -68,7 +68,9 @@ def line_spots(text: bytes, count: int) -> list[int]:
     return [middle] * count
 
 
-def change_at(text: bytes, at: int, insert: bytes, remove: int) -> types.TextDocumentContentChangePartial:
+def change_at(
+    text: bytes, at: int, insert: bytes, remove: int
+) -> types.TextDocumentContentChangePartial:
     line = text.count(b"\n", 0, at)
     column = at - (text.rfind(b"\n", 0, at) + 1)
     end = types.Position(line=line, character=column + remove)

@@ -201,3 +201,36 @@ def test_typing_in_a_live_document_recomputes_only_the_edited_function():
         assert workspace.last_update is not None
         assert workspace.last_update.recomputed == 1, step
         assert workspace.last_update.summaries == set()
+
+
+def test_newlines_above_functions_move_them_without_recomputing_summaries():
+    """Typing Enter above functions moves them: no summary is recomputed, and findings in
+    another file whose chain runs through them name the new lines."""
+    path = "/t/virt/kvm/helpers.c"
+    text = textwrap.dedent(LEAF_TAKES_KVM_LOCK).encode()
+    live = LiveDocument(path)
+    builder = RecordBuilder()
+    enabled = Workspace(lambda _path: RULES).enabled
+    live.update(text, RULES, enabled)
+    workspace = Workspace(lambda _path: RULES)
+    workspace.set_file(builder.build(live.parsed, live.results))
+    workspace.set_file(records({"/t/virt/kvm/callers.c": CALLERS})[0])
+    (before,) = workspace.findings()
+    assert "via leaf at helpers.c:9" in before.message
+
+    for lines in range(1, 4):
+        moved = b"\n" * lines + text
+        live.update(moved, RULES, enabled)
+        workspace.set_file(builder.build(live.parsed, live.results))
+        update = workspace.last_update
+        assert update is not None
+        assert update.recomputed == 0
+        assert update.moved == {(path, "take_slots", 0), (path, "leaf", 0)}
+        (finding,) = workspace.findings()
+        assert f"via leaf at helpers.c:{9 + lines}" in finding.message
+        files = {path: moved.decode(), "/t/virt/kvm/callers.c": textwrap.dedent(CALLERS)}
+        fresh = Workspace(lambda _path: RULES)
+        for record in records(files):
+            fresh.set_file(record)
+        assert view(workspace.findings()) == view(fresh.findings())
+        assert workspace.index.summaries == fresh.index.summaries

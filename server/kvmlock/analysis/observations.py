@@ -37,10 +37,6 @@ class Site:
         )
 
 
-def _held_shifted(held: tuple[HeldAt, ...], line_delta: int) -> tuple[HeldAt, ...]:
-    return tuple(replace(h, line=h.line + line_delta) for h in held)
-
-
 @dataclass(frozen=True)
 class LockEvent:
     """An acquire, release, assert or synchronize_srcu, with the locks held just before it."""
@@ -79,19 +75,37 @@ class Observations:
         self.calls.clear()
 
     def shifted(self, byte_delta: int, line_delta: int) -> Observations:
+        # Direct constructors and one shifted copy per distinct held set: the language
+        # server shifts every function below a new line, and dataclasses.replace() per
+        # object was most of that time.
+        held_cache: dict[tuple[HeldAt, ...], tuple[HeldAt, ...]] = {}
+
+        def held(at: tuple[HeldAt, ...]) -> tuple[HeldAt, ...]:
+            found = held_cache.get(at)
+            if found is None:
+                found = held_cache[at] = tuple(
+                    HeldAt(h.cls, h.kind, h.must, h.line + line_delta, h.origin) for h in at
+                )
+            return found
+
         events = [
-            replace(
-                e,
-                site=e.site.shifted(byte_delta, line_delta),
-                held=_held_shifted(e.held, line_delta),
+            LockEvent(
+                e.action,
+                e.cls,
+                e.kind,
+                e.site.shifted(byte_delta, line_delta),
+                held(e.held),
+                e.text,
             )
             for e in self.events
         ]
         calls = [
-            replace(
-                c,
-                site=c.site.shifted(byte_delta, line_delta),
-                held=_held_shifted(c.held, line_delta),
+            CallSite(
+                c.callee,
+                c.site.shifted(byte_delta, line_delta),
+                held(c.held),
+                c.arguments,
+                c.argument_classes,
             )
             for c in self.calls
         ]

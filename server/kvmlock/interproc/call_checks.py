@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from kvmlock.analysis.engine import NOTIFIER_STRUCTS, file_arch
 from kvmlock.analysis.findings import Finding
@@ -85,15 +86,17 @@ class CallChecks:
         found: list[Finding] = []
         for key, fn in self.index.functions.items():
             if paths is None or fn.path in paths:
-                found.extend(self.function_findings(key))
+                found.extend(render() for render in self.function_findings(key))
         return found
 
-    def function_findings(self, key: FunctionKey) -> list[Finding]:
-        """The findings at one function's calls: they depend on its record, its own and its
-        callees' summaries, so the language server keeps them per function."""
+    def function_findings(self, key: FunctionKey) -> list[Callable[[], Finding]]:
+        """The findings at one function's calls, to be rendered: they depend on its record,
+        its own and its callees' summaries, so the language server keeps them per function.
+        Their messages name lines along the chain, which move without any of that changing,
+        so they are worded only when asked for."""
         fn = self.index.functions[key]
         rules = self.rules_for(fn.path)
-        found: list[Finding] = []
+        found: list[Callable[[], Finding]] = []
         for call in self.index.calls[key]:
             if call.targets.keys:
                 found.extend(self._at_call(fn, call, rules))
@@ -101,7 +104,9 @@ class CallChecks:
 
     # --- one call -------------------------------------------------------------------------
 
-    def _at_call(self, fn: FunctionRecord, call: Call, rules: RuleBase) -> list[Finding]:
+    def _at_call(
+        self, fn: FunctionRecord, call: Call, rules: RuleBase
+    ) -> list[Callable[[], Finding]]:
         hits: dict[tuple[str, str, str], _Hit] = {}
         for target in call.targets.keys:
             for hit in self._target_hits(fn, call, target, rules):
@@ -109,34 +114,11 @@ class CallChecks:
                 seen = hits.setdefault(key, hit)
                 seen.targets.add(target)
                 seen.certain = seen.certain and hit.effect.certain
-        total = len(call.targets.keys)
-        results = []
-        for hit in hits.values():
-            if hit.check_id not in self.enabled:
-                continue
-            partial = len(hit.targets) < total or not hit.certain
-            may_held = hit.outer is not None and not hit.outer.must
-            message = hit.wording(via(hit.effect.chain))
-            if call.targets.through_table:
-                message += f" through {call.targets.table}"
-                if len(hit.targets) < total:
-                    message += f" ({len(hit.targets)} of {total} targets)"
-            if may_held:
-                message += " (on some paths)"
-            results.append(
-                finding(
-                    check_id=hit.check_id,
-                    path=fn.path,
-                    function=fn.name,
-                    site=call.site.site,
-                    steps_down=int(partial) + int(may_held) + int(hit.check_id in _SOFTER),
-                    message=message,
-                    rule=hit.rule,
-                    related=chain_related(hit.effect.chain, _doing(hit)),
-                    outer=hit.outer,
-                )
-            )
-        return results
+        return [
+            partial(_render, fn, call, hit)
+            for hit in hits.values()
+            if hit.check_id in self.enabled
+        ]
 
     def _target_hits(
         self, fn: FunctionRecord, call: Call, target: FunctionKey, rules: RuleBase
@@ -295,11 +277,35 @@ class CallChecks:
             hits.append(
                 _Hit(
                     "requires-held", None, None, effect,
-                    lambda words, c=cls, line=taken.line: f"{text} requires {c} ({words}) but "
-                    f"{c} is not held here, and {fn.name}() takes it itself (line {line})",
+                    lambda words, c=cls, at=taken: f"{text} requires {c} ({words}) but "
+                    f"{c} is not held here, and {fn.name}() takes it itself (line {at.line})",
                 )
             )
         return hits
+
+
+def _render(fn: FunctionRecord, call: Call, hit: _Hit) -> Finding:
+    total = len(call.targets.keys)
+    some_targets = len(hit.targets) < total or not hit.certain
+    may_held = hit.outer is not None and not hit.outer.must
+    message = hit.wording(via(hit.effect.chain))
+    if call.targets.through_table:
+        message += f" through {call.targets.table}"
+        if len(hit.targets) < total:
+            message += f" ({len(hit.targets)} of {total} targets)"
+    if may_held:
+        message += " (on some paths)"
+    return finding(
+        check_id=hit.check_id,
+        path=fn.path,
+        function=fn.name,
+        site=call.site.site,
+        steps_down=int(some_targets) + int(may_held) + int(hit.check_id in _SOFTER),
+        message=message,
+        rule=hit.rule,
+        related=chain_related(hit.effect.chain, _doing(hit)),
+        outer=hit.outer,
+    )
 
 
 def _doing(hit: _Hit) -> str:

@@ -17,7 +17,7 @@ from kvmlock.analysis.findings import Finding, Related
 from kvmlock.analysis.observations import HeldAt, Site
 from kvmlock.interproc.records import FunctionKey, FunctionRecord
 from kvmlock.interproc.report import chain_related, finding, via
-from kvmlock.interproc.summaries import Step, SummaryIndex
+from kvmlock.interproc.summaries import Step, SummaryIndex, step_in
 from kvmlock.rules.model import RuleBase
 
 MAX_CYCLE = 4  # lockdep-style reports longer than this are rarely read to the end
@@ -65,6 +65,7 @@ def function_edges(
     edges: list[Edge] = []
     api = index.api
     fn = index.functions[key]
+    anchor = index.anchors[key]
     rules = rules_for(fn.path)
     if id(rules) not in documented_by_rules:
         documented_by_rules[id(rules)] = rules.documented_locks()
@@ -76,7 +77,7 @@ def function_edges(
     for event in fn.observations.events:
         if event.action != "acquire" or not api.kind(event.kind).waits:
             continue
-        step = Step(fn.name, fn.path, event.site.line, event.site.column, event.text)
+        step = step_in(fn, anchor, event.site.line, event.site.column, event.text)
         for held in event.held:
             if held.must and held.cls != event.cls and real(held.cls) and real(event.cls):
                 edges.append(Edge(held.cls, event.cls, fn, event.site, held, (step,)))
@@ -85,7 +86,8 @@ def function_edges(
             continue
         acquired = index.through(fn, call, "acquires")
         dropped = index.through(fn, call, "drops")
-        step = Step(fn.name, fn.path, call.site.site.line, call.site.site.column, call.text())
+        site = call.site.site
+        step = step_in(fn, anchor, site.line, site.column, call.text())
         for cls, effect in acquired.items():
             if not (effect.certain and api.kind(effect.kind).waits and real(cls)):
                 continue
@@ -108,12 +110,18 @@ def cycle_findings(
 def cycles_in(
     edges: dict[tuple[str, str], Edge], rules_for: Callable[[str], RuleBase]
 ) -> list[Finding]:
+    return [report_ring(ring) for ring in cycle_rings(edges, rules_for)]
+
+
+def cycle_rings(
+    edges: dict[tuple[str, str], Edge], rules_for: Callable[[str], RuleBase]
+) -> list[list[Edge]]:
+    """The cycles to report, each as its edges (worded by `report_ring`)."""
     found = []
     for cycle in _cycles(edges):
         ring = [edges[(a, b)] for a, b in zip(cycle, (*cycle[1:], cycle[0]), strict=True)]
-        if any(_documented_the_other_way(e, rules_for) for e in ring):
-            continue
-        found.append(_report(ring))
+        if not any(_documented_the_other_way(e, rules_for) for e in ring):
+            found.append(ring)
     return found
 
 
@@ -161,7 +169,7 @@ def _shortest(succ: dict[str, list[str]], start: str, goal: str) -> list[str] | 
     return None
 
 
-def _report(ring: list[Edge]) -> Finding:
+def report_ring(ring: list[Edge]) -> Finding:
     first = min(ring, key=lambda e: (e.fn.path, e.site.line, e.site.column))
     at = ring.index(first)
     ring = ring[at:] + ring[:at]

@@ -3,7 +3,7 @@ function tables it initialises. Plain, picklable data built right after the per-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kvmlock.analysis.engine import FunctionResult
 from kvmlock.analysis.observations import Observations
@@ -20,6 +20,9 @@ class FunctionRecord:
     parameters: tuple[str, ...]
     observations: Observations
     ordinal: int = 0  # how many definitions of the same name come before it in the file
+    # The analysis the observations come from (the language server's per-function cache):
+    # two records with the same origin differ only by where the function now starts.
+    origin: object = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> FunctionKey:
@@ -97,6 +100,7 @@ class RecordBuilder:
                     parameters=tuple(p.name for p in info.parameters),
                     observations=result.observations,
                     ordinal=ordinal,
+                    origin=raw,
                 )
             kept[id(raw)] = (raw, moved_lines, record)
             functions.append(record)

@@ -39,15 +39,38 @@ def sleeping_calls() -> frozenset[str]:
     return frozenset(data["sleeping"])
 
 
+class Anchor:
+    """The current first line of one function, shared by every step inside it: when an edit
+    above moves the function, the index moves the anchor and every chain through the function
+    reads its new lines, with no summary recomputed."""
+
+    __slots__ = ("line",)
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+    def __repr__(self) -> str:
+        return f"Anchor({self.line})"
+
+
 @dataclass(frozen=True)
 class Step:
     """One hop of a chain: a call to the next function, or the lock operation at its end."""
 
     function: str
     path: str
-    line: int
+    offset: int  # lines below the function's first line
     column: int
     text: str
+    anchor: Anchor = field(compare=False, repr=False)
+
+    @property
+    def line(self) -> int:
+        return self.anchor.line + self.offset
+
+
+def step_in(fn: FunctionRecord, anchor: Anchor, line: int, column: int, text: str) -> Step:
+    return Step(fn.name, fn.path, line - fn.line, column, text, anchor)
 
 
 @dataclass(frozen=True)
@@ -126,9 +149,10 @@ def map_class(cls: str, fn: FunctionRecord, site: CallSite) -> str | None:
 class Update:
     """What replacing one file's record changed (`SummaryIndex.replace_file`)."""
 
-    functions: set[FunctionKey]  # functions whose record changed
+    functions: set[FunctionKey]  # functions whose record changed (moved ones included)
     summaries: set[FunctionKey]  # functions whose summary changed
     recomputed: int  # summaries recomputed to find that out
+    moved: set[FunctionKey] = field(default_factory=set)  # only moved: nothing recomputed
 
 
 class SummaryIndex:
@@ -139,11 +163,13 @@ class SummaryIndex:
         self.api = api or lock_api()
         self.resolver = CallResolver(self.files)
         self.functions: dict[FunctionKey, FunctionRecord] = {}
+        self.anchors: dict[FunctionKey, Anchor] = {}
         self.by_path: dict[str, list[FunctionKey]] = {}
         for record in self.files:
             self.by_path[record.path] = [fn.key for fn in record.functions]
             for fn in record.functions:
                 self.functions[fn.key] = fn
+                self.anchors[fn.key] = Anchor(fn.line)
         self.calls: dict[FunctionKey, list[Call]] = {}
         self.callers: dict[FunctionKey, set[FunctionKey]] = defaultdict(set)
         for key, fn in self.functions.items():
@@ -181,14 +207,21 @@ class SummaryIndex:
         if old.tables is not record.tables and old.tables != record.tables:
             return None
         changed: list[FunctionRecord] = []
+        moved: list[FunctionRecord] = []
         for before, new in zip(old.functions, record.functions, strict=True):
             if before is new:
                 continue  # the language server's records: unchanged ones are the same object
             if before.name != new.name or before.is_static != new.is_static:
                 return None
-            if before != new:
+            if before.origin is not None and before.origin is new.origin:
+                moved.append(new)  # the same analysis, lines above it added or removed
+            elif before != new:
                 changed.append(new)
         self.records[record.path] = record
+        for fn in moved:
+            self.functions[fn.key] = fn
+            self.anchors[fn.key].line = fn.line
+            self.calls[fn.key] = self._bind(fn)  # the same targets, at the new lines
         reorder = False
         for fn in changed:
             key = fn.key
@@ -211,7 +244,8 @@ class SummaryIndex:
         start = self.recomputed
         keys = {fn.key for fn in changed}
         summaries = self._propagate(keys)
-        return Update(keys, summaries, self.recomputed - start)
+        moved_keys = {fn.key for fn in moved}
+        return Update(keys | moved_keys, summaries, self.recomputed - start, moved_keys)
 
     def _propagate(self, changed: set[FunctionKey]) -> set[FunctionKey]:
         """Recompute the components of `changed`, then those of callers whose callees'
@@ -243,12 +277,14 @@ class SummaryIndex:
     def _direct_summary(self, fn: FunctionRecord) -> Summary:
         obs = fn.observations
         summary = Summary(fn.key)
+        anchor = self.anchors[fn.key]
+        anchor.line = fn.line
 
         def local(cls: str) -> str:
             return f"${fn.parameters.index(cls)}" if cls in fn.parameters else cls
 
         for event in obs.events:
-            step = Step(fn.name, fn.path, event.site.line, event.site.column, event.text)
+            step = step_in(fn, anchor, event.site.line, event.site.column, event.text)
             cls = local(event.cls)
             held_here = {h.cls: h for h in event.held}
             if event.action == "acquire":
@@ -267,7 +303,7 @@ class SummaryIndex:
                 summary.sync = summary.sync or Effect(cls, "", (step,))
                 summary.sleeps = summary.sleeps or Effect(cls, "", (step,))
         for cls in obs.entry_held:
-            step = Step(fn.name, fn.path, fn.line, 1, f"__must_hold({cls})")
+            step = step_in(fn, anchor, fn.line, 1, f"__must_hold({cls})")
             summary.requires.setdefault(local(cls), Effect(local(cls), "", (step,)))
         summary.returns_holding = tuple(
             sorted({local(c) for c in (*obs.held_at_every_return, *obs.acquires_annotated)})
@@ -425,9 +461,9 @@ class SummaryIndex:
                         taken.add(mapped)
         return taken
 
-    @staticmethod
-    def _step(fn: FunctionRecord, call: Call) -> Step:
-        return Step(fn.name, fn.path, call.site.site.line, call.site.site.column, call.text())
+    def _step(self, fn: FunctionRecord, call: Call) -> Step:
+        site = call.site.site
+        return step_in(fn, self.anchors[fn.key], site.line, site.column, call.text())
 
     def through(self, fn: FunctionRecord, call: Call, what: str) -> dict[str, Effect]:
         """Facts of kind `what` over all targets of a call, in the caller's classes; certain

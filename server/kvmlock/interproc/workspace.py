@@ -25,7 +25,7 @@ from kvmlock.analysis.checks import registry
 from kvmlock.analysis.engine import analyse_functions, unsuppressed
 from kvmlock.analysis.findings import Finding
 from kvmlock.interproc.call_checks import CallChecks
-from kvmlock.interproc.cycles import Edge, cycles_in, function_edges, merge_edges
+from kvmlock.interproc.cycles import Edge, cycle_rings, function_edges, merge_edges, report_ring
 from kvmlock.interproc.records import FileRecord, FunctionKey, file_record
 from kvmlock.interproc.summaries import Summary, SummaryIndex, Update
 from kvmlock.rules.model import RuleBase
@@ -47,12 +47,13 @@ class Workspace:
 
     def _forget_findings(self) -> None:
         self._checks: CallChecks | None = None
-        self._call_findings: dict[FunctionKey, list[Finding]] = {}
-        self._path_findings: dict[str, list[Finding]] = {}  # the above, per file
+        # Findings are kept unworded (see CallChecks.function_findings), per function and file.
+        self._call_findings: dict[FunctionKey, list[Callable[[], Finding]]] = {}
+        self._path_findings: dict[str, list[Callable[[], Finding]]] = {}
         # Per function with any: its lock nestings; None until the cycles are first asked for.
         self._edges: dict[FunctionKey, list[Edge]] | None = None
         self._documented: dict[int, set[str]] = {}
-        self._cycles: list[Finding] | None = None
+        self._cycles: list[list[Edge]] | None = None
 
     def configure(
         self, rules_for: Callable[[str], RuleBase], enabled: frozenset[str] | None
@@ -86,7 +87,14 @@ class Workspace:
             self._forget_findings()
             return None
         index = self._index
-        affected = update.functions | update.summaries
+        # A function that only moved has the same findings and lock nestings, at other lines:
+        # most have none, and none stays none.
+        quiet = {
+            key
+            for key in update.moved - update.summaries
+            if not self._call_findings.get(key) and (self._edges is None or key not in self._edges)
+        }
+        affected = (update.functions - quiet) | update.summaries
         for key in update.summaries:
             affected |= index.callers.get(key, set())
         for key in affected:
@@ -95,7 +103,7 @@ class Workspace:
         for path in paths:
             self._path_findings.pop(path, None)
         if self._edges is not None and self._edges_changed(affected):
-            before = self._cycles or []
+            before = self._cycle_findings()
             self._cycles = None
             after = self._cycle_findings()
             paths |= {f.path for f in before if f not in after}
@@ -139,9 +147,9 @@ class Workspace:
             keys = self.index.by_path.get(path, ())
             found = [f for key in keys for f in self._function_findings(key)]
             self._path_findings[path] = found
-        return found
+        return [render() for render in found]
 
-    def _function_findings(self, key: FunctionKey) -> list[Finding]:
+    def _function_findings(self, key: FunctionKey) -> list[Callable[[], Finding]]:
         found = self._call_findings.get(key)
         if found is None:
             if self._checks is None:
@@ -158,8 +166,8 @@ class Workspace:
                 self._edges = {}
                 self._edges_changed(set(index.functions))
             graph = merge_edges(self._edges[key] for key in sorted(self._edges))
-            self._cycles = cycles_in(graph, self.rules_for)
-        return self._cycles
+            self._cycles = cycle_rings(graph, self.rules_for)
+        return [report_ring(ring) for ring in self._cycles]
 
     def _edges_changed(self, keys: set[FunctionKey]) -> bool:
         """Recompute the nestings of `keys`; whether any function's changed."""
