@@ -221,7 +221,8 @@ def test_newlines_above_functions_move_them_without_recomputing_summaries():
     for lines in range(1, 4):
         moved = b"\n" * lines + text
         live.update(moved, RULES, enabled)
-        workspace.set_file(builder.build(live.parsed, live.results))
+        paths = workspace.set_file(builder.build(live.parsed, live.results))
+        assert paths is not None and "/t/virt/kvm/callers.c" in paths  # its message changed
         update = workspace.last_update
         assert update is not None
         assert update.recomputed == 0
@@ -234,3 +235,48 @@ def test_newlines_above_functions_move_them_without_recomputing_summaries():
             fresh.set_file(record)
         assert view(workspace.findings()) == view(fresh.findings())
         assert workspace.index.summaries == fresh.index.summaries
+
+
+CYCLE = {
+    "/t/virt/kvm/first.c": """\
+    void inner(struct kvm *kvm)
+    {
+    	mutex_lock(&kvm->first_lock);
+    	mutex_unlock(&kvm->first_lock);
+    }
+
+    void one(struct kvm *kvm)
+    {
+    	mutex_lock(&kvm->first_lock);
+    	mutex_lock(&kvm->second_lock);
+    	mutex_unlock(&kvm->second_lock);
+    	mutex_unlock(&kvm->first_lock);
+    }
+    """,
+    "/t/virt/kvm/second.c": """\
+    void two(struct kvm *kvm)
+    {
+    	mutex_lock(&kvm->second_lock);
+    	inner(kvm);
+    	mutex_unlock(&kvm->second_lock);
+    }
+    """,
+}
+
+
+def test_an_order_cycle_through_a_call_comes_and_goes_with_the_callee():
+    workspace = built(CYCLE)
+    assert [f.rule for f in workspace.findings()] == ["order-cycle"]
+    path = "/t/virt/kvm/first.c"
+    # inner() stops taking first_lock: the nesting second → first through the call goes.
+    taken = "mutex_lock(&kvm->first_lock);\n    \tmutex_unlock"
+    quiet_inner = CYCLE[path].replace(taken, "trace", 1)
+    broken = {**CYCLE, path: quiet_inner}
+    assert broken[path] != CYCLE[path]
+    paths = replace(workspace, broken, path)
+    assert workspace.findings() == []
+    assert paths is not None and path in paths
+    assert_same_as_fresh(workspace, broken)
+    replace(workspace, CYCLE, path)
+    assert [f.rule for f in workspace.findings()] == ["order-cycle"]
+    assert_same_as_fresh(workspace, CYCLE)

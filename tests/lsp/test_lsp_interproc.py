@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from lsp_fixtures import RST, SERVER, accept_registrations, init_params, open_doc
+from lsp_fixtures import (
+    RST,
+    SERVER,
+    accept_registrations,
+    diagnostics_for,
+    init_params,
+    open_doc,
+)
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -67,6 +74,17 @@ def call_tree(tmp_path: Path) -> Path:
 async def client(lsp_client: LanguageClient, call_tree: Path):
     accept_registrations(lsp_client)
     await lsp_client.initialize_session(init_params(call_tree))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def quiet_client(lsp_client: LanguageClient, call_tree: Path):
+    """A client that does not support work-done progress."""
+    accept_registrations(lsp_client)
+    params = init_params(call_tree)
+    params.capabilities.window.work_done_progress = False
+    await lsp_client.initialize_session(params)
     yield
     await lsp_client.shutdown_session()
 
@@ -227,3 +245,39 @@ async def test_setting_off_keeps_findings_per_function(
     await asyncio.sleep(0.3)  # time enough for an index of three files, were there one
     assert local_client.progress_reports == {}
     assert all(not through_call(p.diagnostics) for p in local_client.published)
+
+
+async def test_no_progress_for_a_client_without_work_done_progress(
+    quiet_client: LanguageClient, call_tree: Path
+):
+    uri = (call_tree / "virt" / "kvm" / "vcpu.c").as_uri()
+    open_doc(quiet_client, uri, VCPU)
+    await diagnostics_until(quiet_client, uri, through_call)  # indexed all the same
+    stats = await quiet_client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="kvmlock.serverStats")
+    )
+    assert stats["index"]["state"] == "ready"
+    assert stats["index"]["files"] == 3
+    assert quiet_client.progress_reports == {}
+
+
+async def test_server_stats_count_the_summaries_an_edit_recomputes(
+    client: LanguageClient, call_tree: Path
+):
+    uri = (call_tree / "virt" / "kvm" / "vcpu.c").as_uri()
+    open_doc(client, uri, VCPU)
+    await indexed(client)
+    await diagnostics_until(client, uri, through_call)
+    # A call to a function outside the index: vcpu_ioctl's record changes, its summary not.
+    edited = VCPU.replace("\treturn 0;", "\ttrace_more(vcpu);\n\treturn 0;")
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)],
+        )
+    )
+    await diagnostics_for(client, uri, 2)
+    stats = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="kvmlock.serverStats")
+    )
+    assert stats["index"]["lastRecomputed"] == 1

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 from kvmlock.analysis.engine import NOTIFIER_STRUCTS, file_arch
 from kvmlock.analysis.findings import Finding
 from kvmlock.analysis.observations import HeldAt
 from kvmlock.interproc.records import FunctionKey, FunctionRecord
 from kvmlock.interproc.report import chain_related, finding, via
-from kvmlock.interproc.summaries import Call, Effect, SummaryIndex, map_class
+from kvmlock.interproc.summaries import Call, Effect, Step, SummaryIndex, map_class
 from kvmlock.rules.model import SRCU_CLASS, Rule, RuleBase
 
 # locking.rst's leaf rule is a catch-all; a nesting hidden in a callee is more often a lock the
@@ -38,6 +37,22 @@ class _Hit:
     wording: Callable[[str], str]  # chain words -> message
     targets: set[FunctionKey] = field(default_factory=set)
     certain: bool = True
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedFinding:
+    """A finding at a call, worded when called (its chain's lines can move meanwhile)."""
+
+    fn: FunctionRecord
+    call: Call
+    hit: _Hit
+
+    @property
+    def chain(self) -> tuple[Step, ...]:
+        return self.hit.effect.chain
+
+    def __call__(self) -> Finding:
+        return _render(self.fn, self.call, self.hit)
 
 
 class CallChecks:
@@ -89,14 +104,14 @@ class CallChecks:
                 found.extend(render() for render in self.function_findings(key))
         return found
 
-    def function_findings(self, key: FunctionKey) -> list[Callable[[], Finding]]:
+    def function_findings(self, key: FunctionKey) -> list[PreparedFinding]:
         """The findings at one function's calls, to be rendered: they depend on its record,
         its own and its callees' summaries, so the language server keeps them per function.
         Their messages name lines along the chain, which move without any of that changing,
         so they are worded only when asked for."""
         fn = self.index.functions[key]
         rules = self.rules_for(fn.path)
-        found: list[Callable[[], Finding]] = []
+        found: list[PreparedFinding] = []
         for call in self.index.calls[key]:
             if call.targets.keys:
                 found.extend(self._at_call(fn, call, rules))
@@ -106,7 +121,7 @@ class CallChecks:
 
     def _at_call(
         self, fn: FunctionRecord, call: Call, rules: RuleBase
-    ) -> list[Callable[[], Finding]]:
+    ) -> list[PreparedFinding]:
         hits: dict[tuple[str, str, str], _Hit] = {}
         for target in call.targets.keys:
             for hit in self._target_hits(fn, call, target, rules):
@@ -115,7 +130,7 @@ class CallChecks:
                 seen.targets.add(target)
                 seen.certain = seen.certain and hit.effect.certain
         return [
-            partial(_render, fn, call, hit)
+            PreparedFinding(fn, call, hit)
             for hit in hits.values()
             if hit.check_id in self.enabled
         ]

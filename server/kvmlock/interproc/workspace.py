@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from kvmlock.analysis.checks import registry
 from kvmlock.analysis.engine import analyse_functions, unsuppressed
 from kvmlock.analysis.findings import Finding
-from kvmlock.interproc.call_checks import CallChecks
-from kvmlock.interproc.cycles import Edge, cycle_rings, function_edges, merge_edges, report_ring
+from kvmlock.interproc.call_checks import CallChecks, PreparedFinding
+from kvmlock.interproc.cycles import Edge, cycle_rings, function_edges, report_ring
 from kvmlock.interproc.records import FileRecord, FunctionKey, file_record
 from kvmlock.interproc.summaries import Summary, SummaryIndex, Update
 from kvmlock.rules.model import RuleBase
@@ -48,11 +48,15 @@ class Workspace:
     def _forget_findings(self) -> None:
         self._checks: CallChecks | None = None
         # Findings are kept unworded (see CallChecks.function_findings), per function and file.
-        self._call_findings: dict[FunctionKey, list[Callable[[], Finding]]] = {}
-        self._path_findings: dict[str, list[Callable[[], Finding]]] = {}
+        self._call_findings: dict[FunctionKey, list[PreparedFinding]] = {}
+        self._path_findings: dict[str, list[PreparedFinding]] = {}
         # Per function with any: its lock nestings; None until the cycles are first asked for.
         self._edges: dict[FunctionKey, list[Edge]] | None = None
         self._documented: dict[int, set[str]] = {}
+        # The lock graph, kept up to date per function: each nesting's witnesses, and its
+        # edge from the first of them (in key order, as a fresh build picks it).
+        self._witnesses: dict[tuple[str, str], set[FunctionKey]] = {}
+        self._graph: dict[tuple[str, str], Edge] = {}
         self._cycles: list[list[Edge]] | None = None
 
     def configure(
@@ -103,12 +107,29 @@ class Workspace:
         for path in paths:
             self._path_findings.pop(path, None)
         if self._edges is not None and self._edges_changed(affected):
-            before = self._cycle_findings()
+            before = {_ring_id(ring): ring for ring in self._cycles or []}
             self._cycles = None
-            after = self._cycle_findings()
-            paths |= {f.path for f in before if f not in after}
-            paths |= {f.path for f in after if f not in before}
+            self._cycle_findings()
+            after = {_ring_id(ring): ring for ring in self._cycles or []}
+            for ring_id in before.keys() ^ after.keys():
+                paths.add(ring_id[0][2][0])  # the path of the reported edge
+        if update.moved:
+            paths |= self._chains_through({(key[0], key[1]) for key in update.moved})
         return paths
+
+    def _chains_through(self, moved: set[tuple[str, str]]) -> set[str]:
+        """Files whose findings name a line in a function that moved: their text changes
+        though nothing was recomputed (findings are few; this reads only theirs)."""
+        found = set()
+        for path, prepared in self._path_findings.items():
+            for render in prepared:
+                if any((step.path, step.function) in moved for step in render.chain):
+                    found.add(path)
+                    break
+        for ring in self._cycles or []:
+            if any((s.path, s.function) in moved for edge in ring for s in edge.chain):
+                found.add(_ring_id(ring)[0][2][0])
+        return found
 
     def remove_file(self, path: str) -> None:
         self._files.pop(path, None)
@@ -149,7 +170,7 @@ class Workspace:
             self._path_findings[path] = found
         return [render() for render in found]
 
-    def _function_findings(self, key: FunctionKey) -> list[Callable[[], Finding]]:
+    def _function_findings(self, key: FunctionKey) -> list[PreparedFinding]:
         found = self._call_findings.get(key)
         if found is None:
             if self._checks is None:
@@ -165,23 +186,54 @@ class Workspace:
             if self._edges is None:
                 self._edges = {}
                 self._edges_changed(set(index.functions))
-            graph = merge_edges(self._edges[key] for key in sorted(self._edges))
-            self._cycles = cycle_rings(graph, self.rules_for)
+            self._cycles = cycle_rings(self._graph, self.rules_for)
         return [report_ring(ring) for ring in self._cycles]
 
     def _edges_changed(self, keys: set[FunctionKey]) -> bool:
         """Recompute the nestings of `keys`; whether any function's changed."""
         assert self._edges is not None
-        changed = False
+        pairs: set[tuple[str, str]] = set()
         for key in keys:
             edges = function_edges(self.index, key, self.rules_for, self._documented)
-            if edges != self._edges.get(key, []):
+            old = self._edges.get(key, [])
+            if edges == old:
+                continue
+            for edge in old:
+                pair = (edge.outer, edge.inner)
+                self._witnesses[pair].discard(key)
+                pairs.add(pair)
+            for edge in edges:
+                pair = (edge.outer, edge.inner)
+                self._witnesses.setdefault(pair, set()).add(key)
+                pairs.add(pair)
+            if edges:
+                self._edges[key] = edges
+            else:
+                self._edges.pop(key, None)
+        changed = False
+        for pair in pairs:
+            witnesses = self._witnesses.get(pair)
+            before = self._graph.get(pair)
+            if not witnesses:
+                self._witnesses.pop(pair, None)
+                self._graph.pop(pair, None)
                 changed = True
-                if edges:
-                    self._edges[key] = edges
-                else:
-                    self._edges.pop(key, None)
+                continue
+            first = min(witnesses)
+            edge = next(e for e in self._edges[first] if (e.outer, e.inner) == pair)
+            if edge is not before:
+                self._graph[pair] = edge
+                changed = True
         return changed
+
+
+def _ring_id(ring: list[Edge]) -> tuple:
+    """A reported cycle, as what its finding says: each edge's classes and place. The
+    reported edge, first in key order, comes first."""
+    edges = sorted(
+        ((e.fn.path, e.site.line, e.site.column), e.outer, e.inner, e.fn.key) for e in ring
+    )
+    return tuple((outer, inner, key, place) for place, outer, inner, key in edges)
 
 
 @contextmanager

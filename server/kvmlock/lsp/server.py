@@ -608,6 +608,7 @@ def server_stats(ls: KvmlockServer, *args: Any) -> dict[str, Any]:
         "analyses": ls.analyses,
         "documents": len(ls.documents),
         "pending": len(ls.pending),
+        "index": ls.index.describe_state() if ls.index is not None else {"state": "off"},
     }
 
 
