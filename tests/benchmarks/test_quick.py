@@ -99,3 +99,47 @@ def test_coccinelle_peer(tmp_path: Path) -> None:
 def test_semantic_patches_are_ours(cocci: str) -> None:
     text = (BENCH / "peers" / cocci).read_text()
     assert "exists" in text and "guard" in text
+
+
+def test_corpus_files_and_check(tmp_path: Path) -> None:
+    """corpus.py lists only the KVM sources, and `--check` never fetches."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        from corpus import corpus_files
+    finally:
+        sys.path.remove(str(BENCH))
+    for rel in (
+        "virt/kvm/kvm_main.c",
+        "arch/x86/kvm/mmu/mmu.c",
+        "include/linux/kvm_host.h",
+        "include/linux/list.h",
+        "Documentation/virt/kvm/locking.rst",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("\n")
+    names = [p.relative_to(tmp_path).as_posix() for p in corpus_files(tmp_path)]
+    assert names == ["virt/kvm/kvm_main.c", "arch/x86/kvm/mmu/mmu.c", "include/linux/kvm_host.h"]
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "corpus.py"), "--check"],
+        capture_output=True,
+        text=True,
+        env={"KVMLOCK_CORPUS_CACHE": str(tmp_path / "empty-cache"), "PATH": ""},
+        timeout=60,
+    )
+    assert proc.returncode == 1 and not (tmp_path / "empty-cache").exists()
+
+
+def test_edit_plan_never_repeats_a_text() -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        from edit_latency import edit_plan
+        from generate import generate
+    finally:
+        sys.path.remove(str(BENCH))
+    text = generate(400).encode()
+    seen = {text}
+    for at, char in edit_plan(text, 40):
+        assert 0 < at <= len(text) and len(char) == 1
+        text = text[:at] + char + text[at:]
+        assert text not in seen
+        seen.add(text)
