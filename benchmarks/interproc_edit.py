@@ -32,6 +32,7 @@ from lsprotocol import types
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
+from kvmlock.interproc.workspace import Workspace  # noqa: E402
 from kvmlock.lsp.documents import OpenDocument  # noqa: E402
 from kvmlock.lsp.positions import UTF16  # noqa: E402
 from kvmlock.lsp.render import to_diagnostic  # noqa: E402
@@ -82,7 +83,23 @@ def change_at(
     )
 
 
-def measure(index: ServerIndex, path: str, edits: int, typed: bytes, spots) -> dict:
+def rebuilt(index: ServerIndex, doc: OpenDocument) -> None:
+    """What an edit cost before the index was incremental: a new index over every record."""
+    old = index.workspace
+    assert old is not None
+    workspace = Workspace(index.rules_for, index.enabled)
+    for path in old.paths:
+        record = index.buffers.get(path) or old.record(path)
+        assert record is not None
+        workspace.set_file(record)
+    index.workspace = workspace
+    workspace.findings([doc.path])
+    index.stats.last_recomputed = workspace.index.recomputed
+
+
+def measure(
+    index: ServerIndex, path: str, edits: int, typed: bytes, spots, full: bool = False
+) -> dict:
     settings = Settings()
     enabled = settings.enabled_checks()
     rules = index.rules_for(path)
@@ -103,6 +120,8 @@ def measure(index: ServerIndex, path: str, edits: int, typed: bytes, spots) -> d
         diagnostics = [to_diagnostic(f, doc.uri, doc.index, UTF16, settings) for f in doc.findings]
         middle = time.perf_counter()
         index.buffer_changed(doc, doc.live.ctx is context)
+        if full:
+            rebuilt(index, doc)
         found = index.findings(doc)
         diagnostics += [to_diagnostic(f, doc.uri, doc.index, UTF16, settings) for f in found]
         done = time.perf_counter()
@@ -111,7 +130,7 @@ def measure(index: ServerIndex, path: str, edits: int, typed: bytes, spots) -> d
         recomputed.append(index.stats.last_recomputed)
     return {
         "file": str(Path(path).name),
-        "edit": "newline" if typed == b"\n" else "character",
+        "edit": ("newline" if typed == b"\n" else "character") + (" (rebuild)" if full else ""),
         "edits": edits,
         "per_function_p50_ms": round(statistics.median(local) * 1000, 3),
         "per_function_p99_ms": round(percentile(local, 0.99) * 1000, 3),
@@ -128,6 +147,9 @@ def main() -> None:
     parser.add_argument("--file", action="append", default=[], help="file(s) to edit")
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--newlines", action="store_true", help="also type newlines")
+    parser.add_argument(
+        "--rebuild", type=int, default=0, help="also N edits rebuilding the index (the old way)"
+    )
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
     root = Path(args.root)
@@ -156,6 +178,8 @@ def main() -> None:
         results.append(measure(index, path, args.edits, b"x", callee_spots))
         if args.newlines:
             results.append(measure(index, path, args.edits, b"\n", line_spots))
+        if args.rebuild:
+            results.append(measure(index, path, args.rebuild, b"x", callee_spots, full=True))
     for r in results:
         print(
             f"{r['file']:>12} {r['edit']:>9}: per-function p50 {r['per_function_p50_ms']:7.3f} ms"
