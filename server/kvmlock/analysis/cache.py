@@ -99,6 +99,11 @@ class FunctionCache:
         middle_placed, middle = self._lookup(
             doc, ctx, functions[before : len(functions) - after], kept_alive=True
         )
+        middle_entries = {id(entry) for entry, _ in middle_placed}
+        for entry, _ in self._placed[before : len(self._placed) - after]:
+            if id(entry) not in middle_entries:
+                # Its function is gone: do not keep that function's tree alive through it.
+                entry.slot = None
         tail_placed = self._placed[len(self._placed) - after :]
         moved: list[tuple[_Entry, int]] = []
         for fn, (entry, line) in zip(functions[len(functions) - after :], tail_placed, strict=True):
