@@ -94,3 +94,16 @@ def test_client_vanishing_mid_request_ends_the_server(server: RawClient):
         "textDocument": {"uri": "file:///t/c.c"}, "position": {"line": 2, "character": 3}})
     server.proc.stdin.close()  # type: ignore[union-attr]
     assert server.proc.wait(timeout=10) in (0, 1)
+
+
+def test_huge_buffer_is_declined_with_a_diagnostic_and_others_still_served(server: RawClient):
+    server.response(server.request("initialize", {
+        "processId": None, "rootUri": None, "capabilities": {},
+        "initializationOptions": {"maxFileBytes": 100_000, "debounceMs": 0}}))
+    server.notify("initialized", {})
+    huge = "/* filler */\n" * 400_000  # 5.2 MB
+    open_doc(server, "file:///t/huge.c", huge)
+    (note,) = diagnostics(server, "file:///t/huge.c", 1)
+    assert note["severity"] == 3 and "maxFileBytes" in note["message"]
+    open_doc(server, "file:///t/small.c")
+    assert [d["code"] for d in diagnostics(server, "file:///t/small.c", 1)] == ["double-lock"]

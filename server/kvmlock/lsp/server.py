@@ -64,6 +64,21 @@ class KvmlockServer(LanguageServer):
         return self.documents.get(uri)
 
     def analyse_now(self, doc: OpenDocument) -> list[types.Diagnostic]:
+        limit = self.settings.max_file_bytes
+        if len(doc.source) > limit:
+            # Analysing megabytes blocks every other document for seconds: say so instead.
+            doc.analysed_version = doc.version
+            point = types.Position(line=0, character=0)
+            return [
+                types.Diagnostic(
+                    range=types.Range(point, point),
+                    message=f"kvmlock: this file has {len(doc.source):,} bytes, more than "
+                    f"maxFileBytes ({limit:,}); it is not analysed in the editor. "
+                    "`kvmlock check` analyses it.",
+                    severity=types.DiagnosticSeverity.Information,
+                    source="kvmlock",
+                )
+            ]
         rules = self.rules.for_path(doc.path, self.settings.locking_rst)
         context = doc.live.ctx
         doc.analyse(rules, self.settings.enabled_checks())

@@ -32,6 +32,7 @@ class Settings:
     log_level: str = "info"
     interprocedural: bool = True
     index_max_files: int = 3000
+    max_file_bytes: int = 3_000_000
 
     def enabled_checks(self) -> frozenset[str]:
         return frozenset(
@@ -51,6 +52,7 @@ _JSON_NAMES = {
     "inlay_hints": "inlayHints",
     "log_level": "logLevel",
     "index_max_files": "indexMaxFiles",
+    "max_file_bytes": "maxFileBytes",
 }
 _converter = cattrs.Converter()
 _converter.register_structure_hook(
