@@ -133,12 +133,32 @@ def test_lines_moving_above_a_caller_renumber_its_findings():
     assert_same_as_fresh(workspace, moved)
 
 
-def test_a_new_function_rebinds_calls_with_a_full_rebuild():
-    workspace = built(tree())
-    added = tree(HELPERS + "\nvoid extra(void)\n{\n}\n")
-    assert replace(workspace, added, "/t/virt/kvm/helpers.c") is None
-    assert workspace.last_update is None
+EXTRA = """
+    void extra(struct kvm *kvm)
+    {
+    	mutex_lock(&kvm->slots_lock);
+    	mutex_unlock(&kvm->slots_lock);
+    }
+    """
+
+CALLS_EXTRA = CALLERS.replace("in_vcpu(vcpu);", "in_vcpu(vcpu);\n    \textra(vcpu->kvm);")
+
+
+def test_a_new_function_rebinds_only_the_calls_that_name_it():
+    workspace = built(tree(callers=CALLS_EXTRA))
+    assert workspace.index.calls[("/t/virt/kvm/callers.c", "ioctl", 0)][1].targets.keys == ()
+    added = tree(LEAF_TAKES_KVM_LOCK + EXTRA, CALLS_EXTRA)
+    assert replace(workspace, added, "/t/virt/kvm/helpers.c") is None  # any file may differ
+    update = workspace.last_update
+    assert update is not None and update.rebound
+    # leaf changed (it takes kvm->lock now), extra is new, ioctl's call now binds to it.
+    assert {key[1] for key in update.functions} == {"leaf", "extra", "ioctl"}
     assert_same_as_fresh(workspace, added)
+    removed = tree(LEAF_TAKES_KVM_LOCK, CALLS_EXTRA)
+    replace(workspace, removed, "/t/virt/kvm/helpers.c")
+    assert workspace.last_update is not None
+    assert workspace.last_update.removed == {("/t/virt/kvm/helpers.c", "extra", 0)}
+    assert_same_as_fresh(workspace, removed)
 
 
 RECURSIVE = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 import re
 import tomllib
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,6 +30,7 @@ from kvmlock.rules.model import SRCU_CLASS
 from kvmlock.syntax.words import queries_dir
 
 _PARAM = re.compile(r"^\$(\d+)$")
+_NAME = re.compile(r"[A-Za-z_]\w*")
 _IDENT = re.compile(r"^[A-Za-z_]\w*$")
 
 
@@ -153,6 +154,8 @@ class Update:
     summaries: set[FunctionKey]  # functions whose summary changed
     recomputed: int  # summaries recomputed to find that out
     moved: set[FunctionKey] = field(default_factory=set)  # only moved: nothing recomputed
+    removed: set[FunctionKey] = field(default_factory=set)
+    rebound: bool = False  # functions or tables came or went: calls elsewhere were re-bound
 
 
 class SummaryIndex:
@@ -199,20 +202,21 @@ class SummaryIndex:
     def replace_file(self, record: FileRecord) -> Update | None:
         """Take a new record of a file already indexed, recomputing only the summaries of its
         changed functions and of the callers whose callees' summaries changed, transitively.
-        None when the edit changed what calls bind to (functions added, removed, renamed or
-        made static; function tables): the caller builds a new index then."""
+        None for a file not indexed yet."""
         old = self.records.get(record.path)
-        if old is None or len(old.functions) != len(record.functions):
+        if old is None:
             return None
-        if old.tables is not record.tables and old.tables != record.tables:
-            return None
+        if len(old.functions) != len(record.functions) or (
+            old.tables is not record.tables and old.tables != record.tables
+        ):
+            return self._rebind(old, record)
         changed: list[FunctionRecord] = []
         moved: list[FunctionRecord] = []
         for before, new in zip(old.functions, record.functions, strict=True):
             if before is new:
                 continue  # the language server's records: unchanged ones are the same object
             if before.name != new.name or before.is_static != new.is_static:
-                return None
+                return self._rebind(old, record)
             if before.origin is not None and before.origin is new.origin:
                 moved.append(new)  # the same analysis, lines above it added or removed
             elif before != new:
@@ -247,6 +251,66 @@ class SummaryIndex:
         moved_keys = {fn.key for fn in moved}
         return Update(keys | moved_keys, summaries, self.recomputed - start, moved_keys)
 
+    def _rebind(self, old: FileRecord, record: FileRecord) -> Update:
+        """Functions added, removed, renamed or made static, or tables changed: calls in any
+        file may now reach other functions. Re-bind the calls that can be affected (by a
+        name that came or went, or through a table), then recompute from there."""
+
+        def linkage(r: FileRecord) -> Counter[tuple[str, bool]]:
+            return Counter((fn.name, fn.is_static) for fn in r.functions)
+
+        before, after = linkage(old), linkage(record)
+        names = {name for name, static in before.keys() | after.keys()
+                 if before[(name, static)] != after[(name, static)]}
+        through_tables = bool(names) or old.tables != record.tables
+        fresh = {fn.key: fn for fn in record.functions}
+        removed = {fn.key for fn in old.functions} - fresh.keys()
+        self.records[record.path] = record
+        self.resolver = CallResolver(self.files)
+        self.by_path[record.path] = list(fresh)
+        rebind: set[FunctionKey] = set()
+        for key in removed:
+            for call in self.calls.pop(key):
+                for target in call.targets.keys:
+                    self.callers.get(target, set()).discard(key)
+            rebind |= self.callers.pop(key, set())
+            for table in (self.functions, self.direct, self.summaries, self.anchors):
+                table.pop(key, None)  # type: ignore[attr-defined]
+            self._taken_by_callees.pop(key, None)
+        changed: set[FunctionKey] = set()
+        for key, fn in fresh.items():
+            known = self.functions.get(key)
+            if known is fn or (known is not None and known == fn):
+                continue
+            if known is None:
+                self.anchors[key] = Anchor(fn.line)
+                self.calls[key] = []
+            self.functions[key] = fn
+            self.direct[key] = self._direct_summary(fn)
+            changed.add(key)
+        rebind |= changed
+        for key, calls in self.calls.items():
+            if key not in rebind and any(
+                (c.site.callee in names) if _NAME.fullmatch(c.site.callee) else through_tables
+                for c in calls
+            ):
+                rebind.add(key)
+        for key in rebind - removed:
+            old_targets = {t for call in self.calls[key] for t in call.targets.keys}
+            self.calls[key] = calls = self._bind(self.functions[key])
+            new_targets = {t for call in calls for t in call.targets.keys}
+            if new_targets != old_targets or key in changed:
+                changed.add(key)
+                for target in old_targets - new_targets:
+                    self.callers[target].discard(key)
+                for target in new_targets - old_targets:
+                    self.callers[target].add(key)
+                self._taken_by_callees.pop(key, None)
+        self._order_components()
+        start = self.recomputed
+        summaries = self._propagate(changed)
+        return Update(changed, summaries, self.recomputed - start, removed=removed, rebound=True)
+
     def _propagate(self, changed: set[FunctionKey]) -> set[FunctionKey]:
         """Recompute the components of `changed`, then those of callers whose callees'
         summaries changed, callees first (each component once)."""
@@ -260,7 +324,7 @@ class SummaryIndex:
                 continue
             done.add(position)
             component = self.components[position]
-            previous = {key: self.summaries[key] for key in component}
+            previous = {key: self.summaries.get(key) for key in component}
             self._solve(component)
             for key in component:
                 if self.summaries[key] == previous[key]:

@@ -86,8 +86,11 @@ class Workspace:
         with cyclic_gc_paused():
             update = self._index.replace_file(record)
         self.last_update = update
-        if update is None:
-            self._index = None
+        if update is None or update.rebound:
+            # Calls were re-bound (or the file is new): any finding may have moved, and the
+            # MMU notifier callbacks with the tables. Summaries stay; findings are redone.
+            if update is None:
+                self._index = None
             self._forget_findings()
             return None
         index = self._index
