@@ -63,6 +63,17 @@ def callee_spots(text: bytes, count: int) -> list[int]:
     return [spots[(i // 2) % len(spots)] for i in range(count)]
 
 
+def name_spots(text: bytes, count: int) -> list[int]:
+    """The end of the middle function's name: typing there renames it."""
+    end = text.find(b"\n{\n", len(text) // 2)
+    while True:  # back to the declarator's first line: `static int name(` at column 0
+        start = text.rfind(b"\n", 0, end) + 1
+        paren = text.find(b"(", start, end)
+        if paren > start and text[start : start + 1] not in (b" ", b"\t"):
+            return [paren] * count
+        end = start - 1
+
+
 def line_spots(text: bytes, count: int) -> list[int]:
     """The start of the line of the middle function's opening brace, over and over."""
     middle = text.find(b"\n{\n", len(text) // 2) + 1
@@ -98,7 +109,13 @@ def rebuilt(index: ServerIndex, doc: OpenDocument) -> None:
 
 
 def measure(
-    index: ServerIndex, path: str, edits: int, typed: bytes, spots, full: bool = False
+    index: ServerIndex,
+    path: str,
+    edits: int,
+    typed: bytes,
+    spots,
+    full: bool = False,
+    rename: bool = False,
 ) -> dict:
     settings = Settings()
     enabled = settings.enabled_checks()
@@ -130,7 +147,8 @@ def measure(
         recomputed.append(index.stats.last_recomputed)
     return {
         "file": str(Path(path).name),
-        "edit": ("newline" if typed == b"\n" else "character") + (" (rebuild)" if full else ""),
+        "edit": ("newline" if typed == b"\n" else "rename" if rename else "character")
+        + (" (rebuild)" if full else ""),
         "edits": edits,
         "per_function_p50_ms": round(statistics.median(local) * 1000, 3),
         "per_function_p99_ms": round(percentile(local, 0.99) * 1000, 3),
@@ -147,6 +165,7 @@ def main() -> None:
     parser.add_argument("--file", action="append", default=[], help="file(s) to edit")
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--newlines", action="store_true", help="also type newlines")
+    parser.add_argument("--renames", action="store_true", help="also type into a function name")
     parser.add_argument(
         "--rebuild", type=int, default=0, help="also N edits rebuilding the index (the old way)"
     )
@@ -178,6 +197,8 @@ def main() -> None:
         results.append(measure(index, path, args.edits, b"x", callee_spots))
         if args.newlines:
             results.append(measure(index, path, args.edits, b"\n", line_spots))
+        if args.renames:
+            results.append(measure(index, path, args.edits, b"x", name_spots, rename=True))
         if args.rebuild:
             results.append(measure(index, path, args.rebuild, b"x", callee_spots, full=True))
     for r in results:

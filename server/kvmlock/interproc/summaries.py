@@ -156,6 +156,7 @@ class Update:
     moved: set[FunctionKey] = field(default_factory=set)  # only moved: nothing recomputed
     removed: set[FunctionKey] = field(default_factory=set)
     rebound: bool = False  # functions or tables came or went: calls elsewhere were re-bound
+    tables_changed: bool = False
 
 
 class SummaryIndex:
@@ -309,7 +310,14 @@ class SummaryIndex:
         self._order_components()
         start = self.recomputed
         summaries = self._propagate(changed)
-        return Update(changed, summaries, self.recomputed - start, removed=removed, rebound=True)
+        return Update(
+            changed,
+            summaries,
+            self.recomputed - start,
+            removed=removed,
+            rebound=True,
+            tables_changed=old.tables != record.tables,
+        )
 
     def _propagate(self, changed: set[FunctionKey]) -> set[FunctionKey]:
         """Recompute the components of `changed`, then those of callers whose callees'

@@ -86,9 +86,9 @@ class Workspace:
         with cyclic_gc_paused():
             update = self._index.replace_file(record)
         self.last_update = update
-        if update is None or update.rebound:
-            # Calls were re-bound (or the file is new): any finding may have moved, and the
-            # MMU notifier callbacks with the tables. Summaries stay; findings are redone.
+        if update is None or update.tables_changed:
+            # A new file, or tables changed: MMU notifier callbacks and table calls anywhere
+            # may differ. Summaries stay (updated); findings are redone.
             if update is None:
                 self._index = None
             self._forget_findings()
@@ -101,7 +101,7 @@ class Workspace:
             for key in update.moved - update.summaries
             if not self._call_findings.get(key) and (self._edges is None or key not in self._edges)
         }
-        affected = (update.functions - quiet) | update.summaries
+        affected = (update.functions - quiet) | update.summaries | update.removed
         for key in update.summaries:
             affected |= index.callers.get(key, set())
         for key in affected:
@@ -197,7 +197,11 @@ class Workspace:
         assert self._edges is not None
         pairs: set[tuple[str, str]] = set()
         for key in keys:
-            edges = function_edges(self.index, key, self.rules_for, self._documented)
+            edges = (
+                function_edges(self.index, key, self.rules_for, self._documented)
+                if key in self.index.functions
+                else []  # removed
+            )
             old = self._edges.get(key, [])
             if edges == old:
                 continue
