@@ -301,3 +301,22 @@ def test_an_order_cycle_through_a_call_comes_and_goes_with_the_callee():
     replace(workspace, CYCLE, path)
     assert [f.rule for f in workspace.findings()] == ["order-cycle"]
     assert_same_as_fresh(workspace, CYCLE)
+
+
+def test_a_file_added_and_removed_updates_the_index_in_place():
+    workspace = built({"/t/virt/kvm/callers.c": CALLERS})
+    assert workspace.findings() == []
+    index = workspace.index
+    (record,) = records({"/t/virt/kvm/helpers.c": LEAF_TAKES_KVM_LOCK})
+    paths = workspace.set_file(record)
+    assert workspace.index is index  # not rebuilt
+    assert paths == {"/t/virt/kvm/helpers.c", "/t/virt/kvm/callers.c"}
+    assert [f.rule for f in workspace.findings()] == ["lock-order"]
+    assert_same_as_fresh(workspace, tree(LEAF_TAKES_KVM_LOCK))
+    assert workspace.remove_file("/t/virt/kvm/helpers.c") == {
+        "/t/virt/kvm/helpers.c",
+        "/t/virt/kvm/callers.c",
+    }
+    assert workspace.index is index
+    assert workspace.findings() == []
+    assert_same_as_fresh(workspace, {"/t/virt/kvm/callers.c": CALLERS})

@@ -203,10 +203,10 @@ class SummaryIndex:
     def replace_file(self, record: FileRecord) -> Update | None:
         """Take a new record of a file already indexed, recomputing only the summaries of its
         changed functions and of the callers whose callees' summaries changed, transitively.
-        None for a file not indexed yet."""
+        A file not indexed yet is added (as replacing an empty one)."""
         old = self.records.get(record.path)
         if old is None:
-            return None
+            old = FileRecord(record.path, (), ())
         if len(old.functions) != len(record.functions) or (
             old.tables is not record.tables and old.tables != record.tables
         ):
@@ -252,6 +252,10 @@ class SummaryIndex:
         moved_keys = {fn.key for fn in moved}
         return Update(keys | moved_keys, summaries, self.recomputed - start, moved_keys)
 
+    def remove_file(self, path: str) -> Update | None:
+        old = self.records.get(path)
+        return self._rebind(old, FileRecord(path, (), ())) if old is not None else None
+
     def _rebind(self, old: FileRecord, record: FileRecord) -> Update:
         """Functions added, removed, renamed or made static, or tables changed: calls in any
         file may now reach other functions. Re-bind the calls that can be affected (by a
@@ -266,9 +270,13 @@ class SummaryIndex:
         through_tables = bool(names) or old.tables != record.tables
         fresh = {fn.key: fn for fn in record.functions}
         removed = {fn.key for fn in old.functions} - fresh.keys()
-        self.records[record.path] = record
+        if record.functions or record.tables:
+            self.records[record.path] = record
+            self.by_path[record.path] = list(fresh)
+        else:  # removed
+            self.records.pop(record.path, None)
+            self.by_path.pop(record.path, None)
         self.resolver = CallResolver(self.files)
-        self.by_path[record.path] = list(fresh)
         rebind: set[FunctionKey] = set()
         for key in removed:
             for call in self.calls.pop(key):

@@ -85,6 +85,9 @@ class Workspace:
             return None
         with cyclic_gc_paused():
             update = self._index.replace_file(record)
+        return self._updated(update)
+
+    def _updated(self, update: Update | None) -> set[str] | None:
         self.last_update = update
         if update is None or update.tables_changed:
             # A new file, or tables changed: MMU notifier callbacks and table calls anywhere
@@ -134,10 +137,13 @@ class Workspace:
                 found.add(_ring_id(ring)[0][2][0])
         return found
 
-    def remove_file(self, path: str) -> None:
-        self._files.pop(path, None)
-        self._index = None
-        self._forget_findings()
+    def remove_file(self, path: str) -> set[str] | None:
+        """Drop a file (a closed buffer with no file behind it); like set_file's answer."""
+        if self._files.pop(path, None) is None or self._index is None:
+            return None
+        with cyclic_gc_paused():
+            update = self._index.remove_file(path)
+        return self._updated(update)
 
     @property
     def index(self) -> SummaryIndex:

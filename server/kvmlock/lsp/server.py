@@ -101,12 +101,17 @@ class KvmlockServer(LanguageServer):
         except Exception:
             log.exception("interprocedural update of %s failed", doc.uri)
             return doc.findings
+        self.recheck(paths, doc)
+        return sorted([*doc.findings, *through_calls], key=Finding.sort_key)
+
+    def recheck(self, paths: set[str] | None, changed: OpenDocument | None = None) -> None:
+        """Re-check the other open documents in `paths` (None: all); published only if their
+        diagnostics differ."""
         for other in list(self.documents.values()):
-            if other is doc or self.rules.is_locking_rst(other.path):
+            if other is changed or self.rules.is_locking_rst(other.path):
                 continue
             if (paths is None or other.path in paths) and other.uri not in self.pending:
                 self.schedule(other, delay=0, quiet=True)
-        return sorted([*doc.findings, *through_calls], key=Finding.sort_key)
 
     def schedule(self, doc: OpenDocument, delay: float | None = None, quiet: bool = False) -> None:
         """Analyse after the debounce; a newer change cancels the pending run. `quiet`: a
@@ -376,7 +381,7 @@ def did_close(ls: KvmlockServer, params: types.DidCloseTextDocumentParams) -> No
         ls.rules.drop_buffer(doc.path)
         ls.republish_all()
     elif doc is not None and ls.index is not None:
-        ls.index.closed(doc.path)
+        ls.recheck(ls.index.closed(doc.path))
     if not ls.pull_diagnostics:
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])

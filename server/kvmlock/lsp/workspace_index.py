@@ -165,17 +165,17 @@ class ServerIndex:
         unknown = sorted({c.site.callee for c in index.calls[keys[0]] if not c.targets.keys})
         return index.summaries[keys[0]], unknown
 
-    def closed(self, path: str) -> None:
-        """Its file on disk takes the buffer's place again (or nothing, if there is none)."""
+    def closed(self, path: str) -> set[str] | None:
+        """Its file on disk takes the buffer's place again (or nothing, if there is none).
+        Returns the paths whose findings through calls may have changed (None: any)."""
         self._builders.pop(path, None)
         if self.buffers.pop(path, None) is None or self.workspace is None:
-            return
+            return set()
         if path in self.indexed and os.path.isfile(path):
             result = check_file((path, None, self.enabled, True))
             if result.record is not None:
-                self.workspace.set_file(result.record)
-                return
-        self.workspace.remove_file(path)
+                return self.workspace.set_file(result.record)
+        return self.workspace.remove_file(path)
 
     # --- indexing -------------------------------------------------------------------------
 
