@@ -274,3 +274,23 @@ async def test_server_stats_count_the_summaries_an_edit_recomputes(
         types.ExecuteCommandParams(command="kvmlock.serverStats")
     )
     assert stats["index"]["lastRecomputed"] == 1
+
+
+async def test_turning_the_setting_on_and_off_at_run_time(
+    local_client: LanguageClient, call_tree: Path
+):
+    uri = (call_tree / "virt" / "kvm" / "vcpu.c").as_uri()
+    open_doc(local_client, uri, VCPU)
+    await diagnostics_until(local_client, uri, lambda d: True)
+
+    def configure(value: bool) -> None:
+        local_client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings={"kvmlock": {"debounceMs": 20, "interprocedural": value}}
+            )
+        )
+
+    configure(True)
+    await diagnostics_until(local_client, uri, through_call)  # indexed, then re-checked
+    configure(False)
+    await diagnostics_until(local_client, uri, lambda d: not through_call(d))

@@ -97,6 +97,7 @@ class ServerIndex:
         self.indexing = False
         self.buffers: dict[str, FileRecord] = {}  # open documents: these replace the disk
         self._builders: dict[str, RecordBuilder] = {}
+        self._recorded: dict[str, bytes] = {}  # the text each buffer's record was built from
         self.indexed: set[str] = set()
         self.stats = IndexStats()
 
@@ -134,10 +135,13 @@ class ServerIndex:
         findings through calls may have changed (None: any)."""
         if doc.parsed is None:
             return set()
+        if self._recorded.get(doc.path) is doc.parsed.source and doc.path in self.buffers:
+            return set()  # re-checked for another document's sake: its text did not change
         started = time.perf_counter()
         builder = self._builders.setdefault(doc.path, RecordBuilder())
         record = builder.build(doc.parsed, doc.results, same_tables)
         self.buffers[doc.path] = record
+        self._recorded[doc.path] = doc.parsed.source
         if self.workspace is None:
             return set()  # kept for when indexing ends
         paths = self.workspace.set_file(record)
@@ -169,6 +173,7 @@ class ServerIndex:
         """Its file on disk takes the buffer's place again (or nothing, if there is none).
         Returns the paths whose findings through calls may have changed (None: any)."""
         self._builders.pop(path, None)
+        self._recorded.pop(path, None)
         if self.buffers.pop(path, None) is None or self.workspace is None:
             return set()
         if path in self.indexed and os.path.isfile(path):
