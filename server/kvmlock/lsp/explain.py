@@ -109,8 +109,10 @@ def summary_markdown(name: str, summary: Summary, unknown: list[str]) -> str:
     lines.append(f"- takes: {effects(summary.acquires)}")
     lines.append(f"- requires on entry: {effects(summary.requires)}")
     lines.append(f"- returns holding: {', '.join(summary.returns_holding) or 'nothing'}")
-    if summary.releases or summary.drops:
+    if summary.drops:
         lines.append(f"- may release the caller's: {effects(summary.drops)}")
+    elif summary.releases:
+        lines.append(f"- releases the caller's: {', '.join(summary.releases)}")
     lines.append(f"- may sleep: {maybe(summary.sleeps)}")
     lines.append(f"- may call synchronize_srcu(&kvm->srcu): {maybe(summary.sync)}")
     if unknown:
