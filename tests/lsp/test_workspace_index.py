@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from kvmlock.lsp.settings import Settings
+from kvmlock.analysis.checks import registry
 from kvmlock.lsp.workspace_index import (
     IN_PROCESS_FILES,
     ServerIndex,
@@ -69,7 +69,7 @@ def test_many_files_are_indexed_in_worker_processes(tmp_path: Path):
     (tmp_path / "helpers.c").write_text("".join(HELPER.format(n=n) for n in range(count)))
     files = sorted(str(p) for p in tmp_path.glob("*.c"))
     rules = builtin_rule_base()
-    index = ServerIndex(lambda _path: rules, Settings().enabled_checks())
+    index = ServerIndex(lambda _path: rules, frozenset(registry()))
     reports: list[tuple[int, int]] = []
     asyncio.run(index.build(files, lambda done, total: reports.append((done, total)), workers=1))
     assert index.workspace is not None
