@@ -71,9 +71,11 @@ def incremental_findings(doc, cache):
     return collect_findings(doc.source, cache.results(doc, file_context(doc, RULES)))
 
 
-# KVMLOCK_EXAMPLES=3000 for a long run; CI runs 80.
+# KVMLOCK_EXAMPLES=3000 for a long run (KVMLOCK_RANDOM=1: new examples each run); CI runs 80.
 @settings(
-    max_examples=int(os.environ.get("KVMLOCK_EXAMPLES", "80")), deadline=None, derandomize=True
+    max_examples=int(os.environ.get("KVMLOCK_EXAMPLES", "80")),
+    deadline=None,
+    derandomize=not os.environ.get("KVMLOCK_RANDOM"),
 )
 @given(edit_sequences())
 def test_incremental_equals_fresh(edits):
@@ -119,3 +121,15 @@ def test_edit_inside_one_function_reanalyses_only_it():
     reparse(doc, apply_edits(doc.source, [ByteEdit(at, at + len(b"slots_lock"), b"lock")]))
     incremental_findings(doc, cache)
     assert cache.stats.analysed == analysed + 1
+
+
+def test_breaking_a_comment_token_at_the_edit_edge_rewrites_the_file():
+    """Deleting the `/` of a `/*` just typed: the edit itself holds no comment syntax, the
+    bytes beside it do (found by the property test)."""
+    live = LiveDocument("virt/kvm/x.c")
+    source = BASE
+    live.update(source, RULES, ENABLED)
+    for edit in (ByteEdit(239, 239, b"/*"), ByteEdit(228, 240, b"")):
+        source = apply_edits(source, [edit])
+        live.update(source, RULES, ENABLED)
+    assert live.parsed.text == parse_document("virt/kvm/x.c", source).text

@@ -113,8 +113,10 @@ def _rewrite_window(doc: SourceDocument, new_source: bytes) -> _rewrite.Rewritte
     start = _common_prefix(old_source, new_source)
     suffix = _common_suffix(old_source, new_source, start)
     old_end, new_end = len(old_source) - suffix, len(new_source) - suffix
-    if _CONTEXTUAL.search(old_source, start, old_end) or _CONTEXTUAL.search(
-        new_source, start, new_end
+    # One byte of margin each side: removing the `/` of `/*` changes a comment too.
+    low = max(start - 1, 0)
+    if _CONTEXTUAL.search(old_source, low, old_end + 1) or _CONTEXTUAL.search(
+        new_source, low, new_end + 1
     ):
         return None
     index = bisect_right([f.start_byte for f in functions], start) - 1
