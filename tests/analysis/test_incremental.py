@@ -133,3 +133,16 @@ def test_breaking_a_comment_token_at_the_edit_edge_rewrites_the_file():
         source = apply_edits(source, [edit])
         live.update(source, RULES, ENABLED)
     assert live.parsed.text == parse_document("virt/kvm/x.c", source).text
+
+
+def test_text_moved_to_column_zero_rewrites_the_file():
+    """A newline that leaves code at column 0 can make it look like a file-scope line to the
+    rewrite: the window is not used then (found by the property test)."""
+    live = LiveDocument("virt/kvm/x.c")
+    source = BASE
+    live.update(source, RULES, ENABLED)
+    edits = (ByteEdit(29, 41, b""), ByteEdit(0, 12, b"slots_"), ByteEdit(262, 274, b"\n"))
+    for edit in edits:
+        source = apply_edits(source, [edit])
+        live.update(source, RULES, ENABLED)
+    assert live.parsed.text == parse_document("virt/kvm/x.c", source).text

@@ -119,6 +119,8 @@ def _rewrite_window(doc: SourceDocument, new_source: bytes) -> _rewrite.Rewritte
         new_source, low, new_end + 1
     ):
         return None
+    if _touches_column_zero(new_source, start, new_end):
+        return None  # file-scope rules look at column-0 lines; inside a body there are few
     index = bisect_right([f.start_byte for f in functions], start) - 1
     if index < 0 or functions[index].end_byte < old_end:
         return None
@@ -136,6 +138,19 @@ def _rewrite_window(doc: SourceDocument, new_source: bytes) -> _rewrite.Rewritte
           for a in doc.annotations if a.start_byte >= last),
     ]
     return _rewrite.Rewritten(text=text, annotations=annotations)
+
+
+def _touches_column_zero(source: bytes, start: int, end: int) -> bool:
+    """Whether a line the edit touches starts with something other than indentation or `}`."""
+    line = source.rfind(b"\n", 0, start) + 1
+    while line <= end and line < len(source):
+        if source[line : line + 1] not in b" \t\n}":
+            return True
+        next_line = source.find(b"\n", line, end + 1)
+        if next_line < 0:
+            break
+        line = next_line + 1
+    return False
 
 
 def _moved_line_starts(
