@@ -13,7 +13,6 @@ import re
 import subprocess
 
 import pytest
-
 from editor_helpers import REPO, kvmlock_executable, require_tool, serve_missing
 
 EXT = REPO / "editors" / "vscode"
@@ -34,5 +33,5 @@ def test_npm_test_passes() -> None:
     assert re.search(r"^# fail 0$", out, re.M), out[-4000:]
     skipped = int(re.search(r"^# skipped (\d+)$", out, re.M).group(1))
     if serve_missing() is None:
-        assert skipped == 0, f"kvmlock serve is available but {skipped} tests skipped:\n{out[-4000:]}"
+        assert skipped == 0, f"kvmlock serve is there but {skipped} tests skipped:\n{out[-4000:]}"
     assert (EXT / "kvmlock-0.1.0.vsix").exists()
