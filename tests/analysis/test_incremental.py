@@ -146,3 +146,25 @@ def test_text_moved_to_column_zero_rewrites_the_file():
         source = apply_edits(source, [edit])
         live.update(source, RULES, ENABLED)
     assert live.parsed.text == parse_document("virt/kvm/x.c", source).text
+
+
+def test_brace_edits_and_bodies_at_file_scope_use_the_whole_file_paths():
+    """An extra `}` ends a function early and an opening `{` makes a file-scope body: both
+    change how text outside the edited function is read (found by the property test)."""
+    for edits in (
+        (ByteEdit(0, 0, b"mutex_lock(&kvm->lock);\n"), ByteEdit(304, 316, b"\n"),
+         ByteEdit(67, 67, b"}")),
+        (ByteEdit(68, 68, b"}"), ByteEdit(0, 0, b"{")),
+    ):
+        live = LiveDocument("virt/kvm/x.c")
+        source = BASE
+        live.update(source, RULES, ENABLED)
+        for edit in edits:
+            source = apply_edits(source, [edit])
+            got = live.update(source, RULES, ENABLED)
+        fresh = parse_document("virt/kvm/x.c", source)
+        assert live.parsed.text == fresh.text
+        assert [(f.name, f.start_byte) for f in live.parsed.functions] == [
+            (f.name, f.start_byte) for f in fresh.functions
+        ]
+        assert got == analyse_document(fresh, RULES)

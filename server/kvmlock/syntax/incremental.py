@@ -22,6 +22,7 @@ from kvmlock.syntax.functions import (
     FunctionInfo,
     _acceptable,
     _function_info,
+    _swallowed_neighbours,
 )
 
 
@@ -95,8 +96,9 @@ def reparse(doc: SourceDocument, new_source: bytes) -> Reparse:
 
 
 # Bytes whose insertion or removal can change how text far away is read (comments,
-# strings, preprocessor lines, line continuations): such edits rewrite the whole file.
-_CONTEXTUAL = re.compile(rb"/\*|\*/|//|[\"'#\\]")
+# strings, preprocessor lines, line continuations, braces that end or extend a function):
+# such edits rewrite the whole file.
+_CONTEXTUAL = re.compile(rb"/\*|\*/|//|[\"'#\\{}]")
 
 
 def _rewrite_window(doc: SourceDocument, new_source: bytes) -> _rewrite.Rewritten | None:
@@ -141,10 +143,10 @@ def _rewrite_window(doc: SourceDocument, new_source: bytes) -> _rewrite.Rewritte
 
 
 def _touches_column_zero(source: bytes, start: int, end: int) -> bool:
-    """Whether a line the edit touches starts with something other than indentation or `}`."""
+    """Whether a line the edit touches starts with something other than indentation."""
     line = source.rfind(b"\n", 0, start) + 1
     while line <= end and line < len(source):
-        if source[line : line + 1] not in b" \t\n}":
+        if source[line : line + 1] not in b" \t\n":
             return True
         next_line = source.find(b"\n", line, end + 1)
         if next_line < 0:
@@ -235,8 +237,13 @@ def reindex(
     last = after[0].start_byte + delta if after else len(doc.text)
     middle: list[FunctionInfo] = []
     for node in _top_level_between(doc.tree.root_node, first, last):
-        if node.is_error or (node.has_error and node.type != "declaration"):
-            return None
+        if (
+            node.is_error
+            or node.type == "compound_statement"  # a body whose head went elsewhere
+            or (node.has_error and node.type != "declaration")
+            or (node.type == "function_definition" and _swallowed_neighbours(doc, node))
+        ):
+            return None  # the whole-file index recovers these regions
         if node.type == "function_definition" and _acceptable(node):
             info = _function_info(doc, node, recovered=False)
             if info is not None:
