@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from lsp_fixtures import C_SOURCE, RST, SERVER, accept_registrations, init_params
+from lsp_fixtures import C_SOURCE, RST, SERVER, init_params, session
 from pytest_lsp import LanguageClient
 
 
@@ -24,17 +24,13 @@ def kernel_tree(tmp_path_factory) -> Path:
 
 @pytest_lsp.fixture(config=SERVER)
 async def client(lsp_client: LanguageClient, kernel_tree: Path):
-    accept_registrations(lsp_client)
-    await lsp_client.initialize_session(init_params(kernel_tree))
-    yield
-    await lsp_client.shutdown_session()
+    async with session(lsp_client, init_params(kernel_tree)):
+        yield
 
 
 @pytest_lsp.fixture(config=SERVER)
 async def pull_client(lsp_client: LanguageClient, kernel_tree: Path):
-    accept_registrations(lsp_client)
-    await lsp_client.initialize_session(init_params(kernel_tree, pull=True))
-    yield
-    await lsp_client.shutdown_session()
+    async with session(lsp_client, init_params(kernel_tree, pull=True)):
+        yield
 
 

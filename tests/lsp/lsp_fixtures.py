@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import textwrap
 from pathlib import Path
@@ -63,6 +64,15 @@ def init_params(root: Path, *, pull: bool = False, options: dict | None = None):
         root_uri=root.as_uri(),
         initialization_options=options or {"debounceMs": 20},
     )
+
+
+@contextlib.asynccontextmanager
+async def session(client: LanguageClient, params: types.InitializeParams):
+    """An initialised LSP session for a pytest-lsp fixture, shut down when the test ends."""
+    accept_registrations(client)
+    await client.initialize_session(params)
+    yield
+    await client.shutdown_session()
 
 
 def accept_registrations(client: LanguageClient) -> None:

@@ -13,10 +13,10 @@ import pytest_lsp
 from lsp_fixtures import (
     RST,
     SERVER,
-    accept_registrations,
     diagnostics_for,
     init_params,
     open_doc,
+    session,
 )
 from lsprotocol import types
 from pytest_lsp import LanguageClient
@@ -72,31 +72,24 @@ def call_tree(tmp_path: Path) -> Path:
 
 @pytest_lsp.fixture(config=SERVER)
 async def client(lsp_client: LanguageClient, call_tree: Path):
-    accept_registrations(lsp_client)
-    await lsp_client.initialize_session(init_params(call_tree))
-    yield
-    await lsp_client.shutdown_session()
+    async with session(lsp_client, init_params(call_tree)):
+        yield
 
 
 @pytest_lsp.fixture(config=SERVER)
 async def quiet_client(lsp_client: LanguageClient, call_tree: Path):
     """A client that does not support work-done progress."""
-    accept_registrations(lsp_client)
     params = init_params(call_tree)
     params.capabilities.window.work_done_progress = False
-    await lsp_client.initialize_session(params)
-    yield
-    await lsp_client.shutdown_session()
+    async with session(lsp_client, params):
+        yield
 
 
 @pytest_lsp.fixture(config=SERVER)
 async def local_client(lsp_client: LanguageClient, call_tree: Path):
-    accept_registrations(lsp_client)
-    await lsp_client.initialize_session(
-        init_params(call_tree, options={"debounceMs": 20, "interprocedural": False})
-    )
-    yield
-    await lsp_client.shutdown_session()
+    options = {"debounceMs": 20, "interprocedural": False}
+    async with session(lsp_client, init_params(call_tree, options=options)):
+        yield
 
 
 async def indexed(client: LanguageClient) -> list:

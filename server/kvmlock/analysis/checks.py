@@ -22,10 +22,6 @@ class Check:
     fix: str = ""
     suppress: str = ""
 
-    @property
-    def doc_anchor(self) -> str:
-        return self.id
-
 
 @cache
 def registry() -> dict[str, Check]:

@@ -114,7 +114,6 @@ def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) ->
         arch=ctx.arch,
         is_mmu_notifier=fn.name in ctx.notifier_callbacks,
         acquires=frozenset(),
-        rule_document=ctx.rules.source,
     )
     sink = EventChecks(
         rules=ctx.rules,

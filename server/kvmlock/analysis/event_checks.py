@@ -63,7 +63,6 @@ class FunctionFacts:
     arch: str | None
     is_mmu_notifier: bool
     acquires: frozenset[str]  # classes named in __acquires(): returning with them held is the point
-    rule_document: str  # where locking.rst lives, for related locations
 
 
 @dataclass

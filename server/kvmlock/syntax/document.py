@@ -79,15 +79,9 @@ class SourceDocument:
         """Inverse of line_col (1-based line and column)."""
         return self._line_starts[line - 1] + col - 1
 
-    def line_count(self) -> int:
-        return len(self._line_starts)
-
     def original(self, node: Node) -> str:
         """The node's range in the original text (before the rewrite)."""
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
-
-    def original_range(self, start: int, end: int) -> str:
-        return self.source[start:end].decode("utf-8", "replace")
 
     def macro_name_at(self, byte: int) -> str | None:
         """The identifier at `byte` in the original, e.g. which macro a `while` came from."""
