@@ -3,6 +3,21 @@
 Only argparse, os and sys are imported at module level: `kvmlock --version` and a one-file
 check should not pay for tree-sitter, rich or the rules reader before they are needed.
 Everything a worker process runs lives at module level so ProcessPoolExecutor can pickle it.
+
+Exit status of `kvmlock check` (also in `kvmlock check --help`):
+
+- 0: every file was checked; no findings (notes about the checker itself do not count).
+- 1: every file was checked; there are findings.
+- 2: the result is incomplete or there is none: a usage error, the report could not be
+  written, a named path does not exist, or a file that is part of the checked tree could not
+  be checked (unreadable, not UTF-8, binary, a dangling or looping symbolic link named *.c or
+  *.h, a directory that cannot be listed, a checker error). Findings are still reported.
+
+Some problems are reported as warnings and do not change the exit status, because nothing of
+the tree goes unchecked: a symbolic link back to a directory being walked (a loop; its files
+are checked once), a link loop not named *.c or *.h, a FIFO, socket or device named *.c (reading
+it could wait forever), and a file deleted between discovery and reading (it is no longer part
+of the tree). Every problem, error or warning, is one line on stderr starting with its path.
 """
 
 from __future__ import annotations
@@ -30,6 +45,18 @@ PROGRESS_MIN_FILES = 20
 # they are shown, but do not fail a pre-commit run.
 INFORMATIONAL_RULES = frozenset({"analysis-skipped"})
 
+EXIT_STATUS_HELP = """\
+exit status:
+  0  every file checked, no findings
+  1  every file checked, findings
+  2  incomplete: usage error, report not written, a named path missing, or a file of the
+     tree not checked (unreadable, not UTF-8, binary, broken symbolic link, unlistable
+     directory, checker error); findings are still reported
+
+Warnings that leave the exit status alone (nothing of the tree goes unchecked): a symbolic
+link looping back to a directory being walked, a special file (FIFO, socket, device) in a
+walked directory, a file deleted between discovery and reading."""
+
 
 class UsageError(Exception):
     """Bad command-line input discovered after argparse accepted it."""
@@ -50,7 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    check = sub.add_parser("check", help="check C files and directories")
+    check = sub.add_parser(
+        "check",
+        help="check C files and directories",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     check.add_argument(
         "paths",
         nargs="*",
@@ -147,6 +179,11 @@ class FileResult:
     rules_source: str = ""
     rules_problems: tuple[str, ...] = ()
     record: FileRecord | None = None  # for the interprocedural pass
+    # Not an error: the file was deleted between discovery and reading.
+    warning: str | None = None
+    # Line number -> text of the lines carrying `kvmlock:` (suppression comments), so the
+    # parent applies them to findings through calls without reading the file again.
+    marks: dict[int, bytes] = field(default_factory=dict)
 
 
 def enabled_checks(select: str | None, ignore: str | None) -> frozenset[str] | None:
@@ -171,18 +208,24 @@ def enabled_checks(select: str | None, ignore: str | None) -> frozenset[str] | N
     return frozenset((selected or set(known)) - ignored)
 
 
-def collect_files(paths: Sequence[str], errors: list[str]) -> list[str]:
+def collect_files(
+    paths: Sequence[str], errors: list[str], warnings: list[str] | None = None
+) -> list[str]:
     """Files to check, in a stable order. Named files are taken as they are; directories are
-    searched for *.c and *.h, skipping hidden directories and never entering one twice."""
+    searched for *.c and *.h, skipping hidden directories and never entering one twice.
+    Problems go to `errors` (something of the tree will not be checked) or `warnings`
+    (nothing is lost), one line each, starting with the path."""
+    if warnings is None:
+        warnings = []
     files: list[str] = []
-    seen_dirs: set[tuple[int, int]] = set()
+    walk = _Walk(errors, warnings)
     seen_files: set[str] = set()
     for raw in paths:
         path = os.path.normpath(raw)
         if os.path.isdir(path):
-            found = _walk(path, seen_dirs)
-        elif os.path.exists(path):
-            found = iter([path])
+            found = walk.directory(path, ())
+        elif os.path.lexists(path):
+            found = iter([path])  # even a broken link: check_file says what is wrong with it
         else:
             errors.append(f"{raw}: error: no such file or directory")
             continue
@@ -193,33 +236,61 @@ def collect_files(paths: Sequence[str], errors: list[str]) -> list[str]:
     return files
 
 
-def _walk(top: str, seen: set[tuple[int, int]]) -> Iterator[str]:
-    # Symlinked directories are followed (kernel trees use a few), but each directory is
-    # identified by (device, inode) so a link back up the tree ends the descent.
-    try:
-        info = os.stat(top)
-    except OSError:
-        return
-    key = (info.st_dev, info.st_ino)
-    if key in seen:
-        return
-    seen.add(key)
-    try:
-        with os.scandir(top) as it:
-            entries = sorted(it, key=lambda entry: entry.name)
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
+@dataclass
+class _Walk:
+    """Directory search. Symlinked directories are followed (kernel trees use a few), but
+    each directory is identified by (device, inode) and entered once: a link back up the
+    tree is reported and not followed, a second way into a directory is simply not taken."""
+
+    errors: list[str]
+    warnings: list[str]
+    seen: set[tuple[int, int]] = field(default_factory=set)
+
+    def directory(self, top: str, ancestors: tuple[tuple[int, int], ...]) -> Iterator[str]:
         try:
-            is_dir = entry.is_dir()
-        except OSError:
-            continue
-        if is_dir:
-            yield from _walk(entry.path, seen)
-        elif entry.name.endswith(SOURCE_SUFFIXES):
-            yield entry.path
+            info = os.stat(top)
+        except OSError as exc:
+            self.errors.append(f"{top}: error: {exc.strerror or exc}, not checked")
+            return
+        key = (info.st_dev, info.st_ino)
+        if key in ancestors:
+            self.warnings.append(f"{top}: warning: symbolic link loop, not followed")
+            return
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        try:
+            with os.scandir(top) as it:
+                entries = sorted(it, key=lambda entry: entry.name)
+        except OSError as exc:
+            self.errors.append(f"{top}: error: {exc.strerror or exc}, directory not checked")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            source = entry.name.endswith(SOURCE_SUFFIXES)
+            try:
+                is_dir = entry.is_dir()
+                is_file = entry.is_file()
+            except OSError as exc:  # a link loop (a -> b -> a), a target we may not stat
+                if source:
+                    yield entry.path  # check_file reports it as the error it is
+                else:
+                    self.warnings.append(
+                        f"{entry.path}: warning: {exc.strerror or exc}, not followed"
+                    )
+                continue
+            if is_dir:
+                yield from self.directory(entry.path, (*ancestors, key))
+            elif not source:
+                continue
+            elif is_file or entry.is_symlink():  # a dangling link: check_file reports it
+                yield entry.path
+            else:  # reading a FIFO would wait for a writer forever
+                self.warnings.append(
+                    f"{entry.path}: warning: not a regular file (FIFO, socket or device), "
+                    "not checked"
+                )
 
 
 def check_file(job: tuple[str, str | None, frozenset[str] | None, bool]) -> FileResult:
@@ -229,6 +300,10 @@ def check_file(job: tuple[str, str | None, frozenset[str] | None, bool]) -> File
     try:
         with open(path, "rb") as handle:
             source = handle.read()
+    except FileNotFoundError as exc:
+        if not os.path.lexists(path):  # not a dangling link: nothing is there any more
+            return FileResult(path, warning="deleted during the run, not checked")
+        return FileResult(path, error=exc.strerror or str(exc))
     except OSError as exc:
         return FileResult(path, error=exc.strerror or str(exc))
     if b"\0" in source:
@@ -264,7 +339,19 @@ def check_file(job: tuple[str, str | None, frozenset[str] | None, bool]) -> File
             error=f"internal error ({type(exc).__name__}: {exc}); set KVMLOCK_DEBUG=1 "
             "for a traceback and please report it",
         )
-    return FileResult(path, findings, None, rules.source, tuple(rules.problems), record)
+    return FileResult(
+        path, findings, None, rules.source, tuple(rules.problems), record, marks=_marks(source)
+    )
+
+
+def _marks(source: bytes) -> dict[int, bytes]:
+    if b"kvmlock:" not in source:
+        return {}
+    return {
+        number: line
+        for number, line in enumerate(source.split(b"\n"), start=1)
+        if b"kvmlock:" in line
+    }
 
 
 def _rules_line(source: str) -> str:
@@ -289,7 +376,8 @@ def run_check(args: argparse.Namespace) -> int:
     enabled = enabled_checks(args.select, args.ignore)
 
     errors: list[str] = []
-    files = collect_files(args.paths, errors)
+    warnings: list[str] = []
+    files = collect_files(args.paths, errors, warnings)
     locking_rst = os.path.abspath(args.locking_rst) if args.locking_rst else None
     jobs = [(path, locking_rst, enabled, args.interprocedural) for path in files]
     if args.interprocedural:
@@ -306,6 +394,9 @@ def run_check(args: argparse.Namespace) -> int:
         if result.error is not None:
             errors.append(f"{result.path}: error: {result.error}")
             continue
+        if result.warning is not None:
+            warnings.append(f"{result.path}: warning: {result.warning}")
+            continue
         findings.extend(result.findings)
         for problem in result.rules_problems:
             problems.setdefault(f"kvmlock: warning: {result.rules_source}: {problem}")
@@ -313,10 +404,10 @@ def run_check(args: argparse.Namespace) -> int:
         findings.extend(_through_calls(results, locking_rst, enabled))
     findings.sort(key=lambda f: f.sort_key())
 
-    sources = sorted({r.rules_source for r in results if r.error is None and r.rules_source})
-    for line in [*problems, *errors, *(_rules_line(source) for source in sources)]:
+    sources = sorted({r.rules_source for r in results if r.rules_source})
+    for line in [*problems, *errors, *warnings, *(_rules_line(source) for source in sources)]:
         print(line, file=sys.stderr)
-    if not _write_report(args, findings, errors):
+    if not _write_report(args, findings, errors, warnings):
         return EXIT_ERROR
     _print_summary(findings, len(files), len(errors))
     if errors:
@@ -345,19 +436,21 @@ def _through_calls(
         return rules_in(os.path.dirname(path) or ".")
 
     workspace = Workspace(rules_for, enabled)
+    marks: dict[str, dict[int, bytes]] = {}
     for result in results:
         if result.record is not None:
             workspace.set_file(result.record)
+            marks[result.path] = result.marks
     by_path: dict[str, list[Finding]] = {}
     for finding in workspace.findings():
         by_path.setdefault(finding.path, []).append(finding)
     kept: list[Finding] = []
     for path, found in by_path.items():
-        try:
-            with open(path, "rb") as handle:
-                kept.extend(unsuppressed(handle.read(), found))
-        except OSError:
-            kept.extend(found)
+        # The suppression comments as the worker read them (the file may have changed or
+        # gone since): the marked lines in place, every other line empty.
+        lines = marks.get(path, {})
+        text = b"\n".join(lines.get(n, b"") for n in range(1, max(lines, default=0) + 1))
+        kept.extend(unsuppressed(text, found))
     return kept
 
 
@@ -417,7 +510,9 @@ def _progress(total: int) -> _NoProgress | _RichProgress:
     return _NoProgress()
 
 
-def _write_report(args: argparse.Namespace, findings: list[Finding], errors: list[str]) -> bool:
+def _write_report(
+    args: argparse.Namespace, findings: list[Finding], errors: list[str], warnings: list[str]
+) -> bool:
     if args.format == "json":
         import json
 
@@ -429,7 +524,7 @@ def _write_report(args: argparse.Namespace, findings: list[Finding], errors: lis
 
         from kvmlock.output.sarif import render_sarif
 
-        report = json.dumps(render_sarif(findings, errors), indent=2) + "\n"
+        report = json.dumps(render_sarif(findings, errors, warnings=warnings), indent=2) + "\n"
     else:
         from kvmlock.output.text import render_text
 

@@ -97,3 +97,10 @@ def test_version(cli) -> None:
 
 def test_no_command_is_usage_error(cli) -> None:
     assert cli().code == EXIT_ERROR
+
+
+def test_check_help_documents_the_exit_status(cli) -> None:
+    run = cli("check", "--help")
+    assert run.code == EXIT_CLEAN
+    assert "exit status:" in run.out
+    assert "deleted between discovery and reading" in " ".join(run.out.split())

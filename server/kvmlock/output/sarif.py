@@ -28,9 +28,11 @@ def render_sarif(
     findings: Iterable[Finding],
     errors: Sequence[str] = (),
     checks: dict[str, Check] | None = None,
+    warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A SARIF log with one run. `errors` are files that could not be checked; they become
-    tool notifications, so a dashboard shows the run was incomplete."""
+    tool notifications, so a dashboard shows the run was incomplete. `warnings` (a symbolic
+    link loop, a file deleted during the run) are notifications that leave it successful."""
     if checks is None:
         from kvmlock.analysis.checks import registry
 
@@ -58,7 +60,8 @@ def render_sarif(
             {
                 "executionSuccessful": not errors,
                 "toolExecutionNotifications": [
-                    {"level": "error", "message": {"text": error}} for error in errors
+                    *({"level": "error", "message": {"text": error}} for error in errors),
+                    *({"level": "warning", "message": {"text": text}} for text in warnings),
                 ],
             }
         ],
