@@ -16,7 +16,8 @@ from kvmlock.rules.classes import canonical, join_field, struct_root, tables
 
 _TO_STRUCT = re.compile(r"^to_(\w+)$")
 _PER_CPU = {"per_cpu", "per_cpu_ptr", "this_cpu_ptr", "raw_cpu_ptr", "this_cpu_read"}
-_WHITESPACE = re.compile(rb"\s+")
+# What rb"\s" matches, deleted with bytes.translate (a third of the time of a regex sub).
+_WHITESPACE_BYTES = b" \t\n\r\x0b\x0c"
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,9 @@ class Scope:
     inits: dict[str, Node] = field(default_factory=dict)  # variable → initialiser / assignment
 
     def node_text(self, node: Node) -> str:
-        return _WHITESPACE.sub(b"", self.text[node.start_byte : node.end_byte]).decode(
-            "utf-8", "replace"
-        )
+        """The node's text without whitespace."""
+        raw = self.text[node.start_byte : node.end_byte]
+        return raw.translate(None, _WHITESPACE_BYTES).decode("utf-8", "replace")
 
     # --- building -----------------------------------------------------------------------
 

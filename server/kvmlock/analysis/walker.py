@@ -193,12 +193,14 @@ class FunctionWalker:
         if alternative is not None and alternative.named_child_count:
             branch = alternative.named_children[0]
         else_end = self.stmt(branch, otherwise) if branch is not None else otherwise
-        key = self._pure_condition(condition)
+        mark_then = then_end is not None and _takes_new(then_end, state)
+        mark_else = else_end is not None and branch is not None and _takes_new(else_end, state)
+        key = self._pure_condition(condition) if mark_then or mark_else else None
         if key is not None:
-            if then_end is not None:
-                then_end = _mark_conditional(then_end, state, key)
-            if else_end is not None and branch is not None:
-                else_end = _mark_conditional(else_end, state, "!" + key)
+            if mark_then:
+                then_end = _mark_conditional(then_end, state, key)  # type: ignore[arg-type]
+            if mark_else:
+                else_end = _mark_conditional(else_end, state, "!" + key)  # type: ignore[arg-type]
         return join(then_end, else_end)
 
     def _scoped_guard(self, node: Node, state: State, macro: str) -> State | None:
@@ -760,6 +762,9 @@ class FunctionWalker:
         after = self.expr(node, state)
         if after is None:
             return None, None
+        # Only a lock tagged with a condition (`if (c) lock(l);`) can be resolved by one.
+        if not any(lock.cond is not None for lock in after.held.values()):
+            return after, after
         key = self._pure_condition(node)
         if key is None:
             return after, after
@@ -898,6 +903,14 @@ def _drop_guards_outside(state: State, at: int) -> State:
     if not doomed:
         return state
     return replace(state, held={k: v for k, v in state.held.items() if k not in doomed})
+
+
+def _takes_new(end: State, before: State) -> bool:
+    """Whether a branch took a lock that was not held before it (see _mark_conditional)."""
+    return any(
+        lock.origin is Origin.ACQUIRED and instance not in before.held
+        for instance, lock in end.held.items()
+    )
 
 
 def _mark_conditional(end: State, before: State, key: str) -> State:
