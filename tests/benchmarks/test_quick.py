@@ -143,3 +143,23 @@ def test_edit_plan_never_repeats_a_text() -> None:
         text = text[:at] + char + text[at:]
         assert text not in seen
         seen.add(text)
+
+
+def test_soak(tmp_path: Path) -> None:
+    """Edits, checks against a fresh open, a burst and open documents are all counted and
+    measured; whether they matched is recorded, not asserted (benchmarks/soak.py)."""
+    result = run_quick("soak.py", tmp_path)
+    soak = result["soak"]
+    assert soak["edits"] >= 60 and soak["checks"] >= 6
+    assert sum(soak["kinds"].values()) == soak["edits"]
+    assert isinstance(soak["mismatches"], list) and isinstance(soak["crashes"], list)
+    assert soak["rss"] and all(positive(r["rss_mb"]) and r["hwm_mb"] >= r["rss_mb"]
+                               for r in soak["rss"])
+    burst = result["burst"]
+    assert burst["changes"] == 100 and isinstance(burst["returned"], bool)
+    for key in ("baseline_rss_mb", "peak_rss_mb", "after_rss_mb", "after_idle_rss_mb"):
+        assert positive(burst[key]), key
+    documents = result["documents"]
+    assert documents["count"] == 3 and len(documents["rows"]) == 3
+    assert all(positive(r["rss_mb"]) and r["lines"] >= 500 for r in documents["rows"])
+    assert positive(documents["peak_rss_mb"]) and isinstance(documents["per_document_mb"], float)
