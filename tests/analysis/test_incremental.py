@@ -168,3 +168,41 @@ def test_brace_edits_and_bodies_at_file_scope_use_the_whole_file_paths():
             (f.name, f.start_byte) for f in fresh.functions
         ]
         assert got == analyse_document(fresh, RULES)
+
+
+def test_keystroke_inside_a_function_parses_only_that_function():
+    """The whole-file tree lags behind while edits stay inside one function; it is
+    reparsed once when asked for, and equals a fresh parse of the final text."""
+    live = LiveDocument("virt/kvm/x.c")
+    live.update(BASE, RULES, ENABLED)
+    at = BASE.index(b"slots_lock")
+    source = BASE
+    for step in range(3):
+        source = apply_edits(source, [ByteEdit(at + step, at + step, b"x")])
+        got = live.update(source, RULES, ENABLED)
+        assert live.parsed._tree_lags
+    assert got == analyse_document(parse_document("virt/kvm/x.c", source), RULES)
+    fresh = parse_document("virt/kvm/x.c", source)
+    assert str(live.parsed.tree.root_node) == str(fresh.tree.root_node)
+    assert not live.parsed._tree_lags
+    # An edit the window cannot take (a brace) reparses the file at once.
+    source = apply_edits(source, [ByteEdit(at, at, b"x")])
+    live.update(source, RULES, ENABLED)
+    assert live.parsed._tree_lags
+    source = apply_edits(source, [ByteEdit(at, at, b"{")])
+    live.update(source, RULES, ENABLED)
+    assert not live.parsed._tree_lags
+
+
+def test_edits_pile_up_on_the_lagging_tree_until_a_whole_file_edit():
+    live = LiveDocument("virt/kvm/x.c")
+    source = BASE
+    live.update(source, RULES, ENABLED)
+    inside = BASE.index(b"slots_lock")
+    for edit in (ByteEdit(inside, inside, b"y"), ByteEdit(inside, inside, b"z"),
+                 ByteEdit(0, 0, b"/* top */\n")):
+        source = apply_edits(source, [edit])
+        got = live.update(source, RULES, ENABLED)
+    fresh = parse_document("virt/kvm/x.c", source)
+    assert str(live.parsed.tree.root_node) == str(fresh.tree.root_node)
+    assert got == analyse_document(fresh, RULES)

@@ -9,8 +9,9 @@ moves its findings instead of recomputing them.
 
 When the caller knows how an edit changed the function list (a `Splice` from the incremental
 re-index), only the functions in the edited stretch are looked up; the others keep their
-results and are only moved, so a keystroke costs little more in a 15k-line file than in a
-small one.
+results, which follow their functions without being touched (see FunctionResult), and the
+results with findings are tracked apart, so a keystroke costs about the same in a 50k-line
+file as in a small one.
 """
 
 from __future__ import annotations
@@ -18,41 +19,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kvmlock.analysis.engine import FileContext, FunctionResult, analyse_function
-from kvmlock.analysis.findings import Finding
 from kvmlock.syntax.document import SourceDocument
 from kvmlock.syntax.functions import FunctionInfo
 from kvmlock.syntax.incremental import current_node
-
-
-@dataclass
-class _Entry:
-    result: FunctionResult  # placed where the function is now
-    findings: list[Finding]  # as analysed
-    start_byte: int  # where it was analysed
-    start_line: int
-    slot: FunctionInfo | None = None  # the function it was last placed for
-
-    def place(self, start_byte: int, start_line: int) -> FunctionResult:
-        moved = (start_byte - self.start_byte, start_line - self.start_line)
-        result = self.result
-        if moved != result.moved_by:
-            # In place: only this cache and the document's current results refer to it, and
-            # rebuilding hundreds of results per keystroke is what this avoids.
-            result.moved_by = moved
-            result._moved = None
-            result.findings = [f.shifted(*moved) for f in self.findings] if self.findings else []
-        return result
 
 
 @dataclass(frozen=True)
 class Splice:
     """An edit's effect on the function list: the first `kept_before` and the last
     `kept_after` functions are those of the previous results (unchanged bytes; the latter
-    moved by the edit's byte delta and by `line_delta` lines)."""
+    moved by the edit)."""
 
     kept_before: int
     kept_after: int
-    line_delta: int
 
 
 @dataclass
@@ -63,10 +42,9 @@ class CacheStats:
 
 class FunctionCache:
     def __init__(self) -> None:
-        self._entries: dict[tuple, _Entry] = {}
-        # Parallel to the last results: each function's entry and its current first line.
-        self._placed: list[tuple[_Entry, int]] = []
-        self._results: list[FunctionResult] = []
+        self._entries: dict[tuple, FunctionResult] = {}
+        self._results: list[FunctionResult] = []  # the last results, in function order
+        self._with_findings: dict[int, FunctionResult] = {}  # those of them with findings
         self._context: tuple | None = None
         self.stats = CacheStats()
 
@@ -79,7 +57,7 @@ class FunctionCache:
         usable = (
             splice is not None
             and context == self._context
-            and splice.kept_before + splice.kept_after <= min(len(functions), len(self._placed))
+            and splice.kept_before + splice.kept_after <= min(len(functions), len(self._results))
             and len(self._entries) < 2 * len(functions) + 64  # else rebuild: drops old keys
         )
         self._context = context
@@ -87,31 +65,32 @@ class FunctionCache:
             assert splice is not None
             return self._spliced(doc, ctx, splice)
         known, self._entries = self._entries, {}  # keep only what this text still uses
-        placed, results = self._lookup(doc, ctx, functions, known=known)
-        self._placed, self._results = placed, results
-        return results
+        for result in self._results:
+            result.slot = None
+        self._results = self._lookup(doc, ctx, functions, known=known)
+        self._with_findings = {id(r): r for r in self._results if r.raw_findings}
+        return self._results
+
+    def with_findings(self) -> list[FunctionResult]:
+        """The last results that have findings, in function order."""
+        return sorted(self._with_findings.values(), key=_position)
 
     def _spliced(
         self, doc: SourceDocument, ctx: FileContext, splice: Splice
     ) -> list[FunctionResult]:
         functions = doc.functions
         before, after = splice.kept_before, splice.kept_after
-        middle_placed, middle = self._lookup(
+        old_middle = self._results[before : len(self._results) - after]
+        for result in old_middle:
+            result.slot = None  # its function is gone (unless looked up again just below)
+            self._with_findings.pop(id(result), None)
+        middle = self._lookup(
             doc, ctx, functions[before : len(functions) - after], kept_alive=True
         )
-        middle_entries = {id(entry) for entry, _ in middle_placed}
-        for entry, _ in self._placed[before : len(self._placed) - after]:
-            if id(entry) not in middle_entries:
-                # Its function is gone: do not keep that function's tree alive through it.
-                entry.slot = None
-        tail_placed = self._placed[len(self._placed) - after :]
-        moved: list[tuple[_Entry, int]] = []
-        for fn, (entry, line) in zip(functions[len(functions) - after :], tail_placed, strict=True):
-            line += splice.line_delta
-            entry.place(fn.start_byte, line)
-            moved.append((entry, line))
+        for result in middle:
+            if result.raw_findings:
+                self._with_findings[id(result)] = result
         self.stats.reused += before + after
-        self._placed = [*self._placed[:before], *middle_placed, *moved]
         self._results = [
             *self._results[:before],
             *middle,
@@ -125,15 +104,14 @@ class FunctionCache:
         ctx: FileContext,
         functions: list[FunctionInfo],
         kept_alive: bool = False,
-        known: dict[tuple, _Entry] | None = None,
-    ) -> tuple[list[tuple[_Entry, int]], list[FunctionResult]]:
+        known: dict[tuple, FunctionResult] | None = None,
+    ) -> list[FunctionResult]:
         """Find or compute the results of `functions`. With `kept_alive`, functions outside
-        this list keep their entries: an entry placed for one of them (a carried function, an
-        identical twin of one being looked up) is not shared."""
+        this list keep their results: a result placed for one of them (a carried function,
+        an identical twin of one being looked up) is not shared."""
         context = (id(ctx.rules), ctx.enabled, ctx.arch)
         callbacks = ctx.notifier_callbacks
         source, text = doc.source, doc.text
-        placed: list[tuple[_Entry, int]] = []
         results: list[FunctionResult] = []
         taken: set[int] = set()
         for fn in functions:
@@ -142,26 +120,28 @@ class FunctionCache:
             # change how its own bytes are rewritten, and the analysis reads the rewrite.
             span = slice(fn.start_byte, fn.end_byte)
             key = (source[span], text[span], column, context, fn.name in callbacks)
-            entry = self._entries.get(key) if known is None else known.get(key)
-            shared = entry is not None and (
-                id(entry) in taken
+            result = self._entries.get(key) if known is None else known.get(key)
+            shared = result is not None and (
+                id(result) in taken
                 or (
                     kept_alive
-                    and entry.slot is not None
-                    and entry.slot is not fn
-                    and entry.slot.carried
+                    and result.slot is not None
+                    and result.slot is not fn
+                    and not doc.is_current(result.slot)
                 )
             )
-            if entry is None or shared:  # e.g. two identical functions in one file
+            if result is None or shared:  # e.g. two identical functions in one file
                 result = analyse_function(doc, current_node(doc, fn), ctx)
+                result.origin = (fn.start_byte, line)
                 self.stats.analysed += 1
-                entry = _Entry(result, list(result.findings), fn.start_byte, line)
-                self._entries[key] = entry
             else:
                 self.stats.reused += 1
-                self._entries[key] = entry
-            taken.add(id(entry))
-            entry.slot = fn
-            placed.append((entry, line))
-            results.append(entry.place(fn.start_byte, line))
-        return placed, results
+            self._entries[key] = result
+            taken.add(id(result))
+            result.slot = fn
+            results.append(result)
+        return results
+
+
+def _position(result: FunctionResult) -> int:
+    return result.slot.start_byte if result.slot is not None else -1

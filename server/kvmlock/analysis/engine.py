@@ -80,24 +80,57 @@ def collect_findings(source: bytes, results: list[FunctionResult]) -> list[Findi
 class FunctionResult:
     """One function's findings and observations: the unit the language server caches.
 
-    A cached result reused after the function moved carries `moved_by` (bytes, lines); its
-    observations are moved only when somebody reads them, which hovers and inlay hints do for
-    one function while every keystroke would otherwise pay for all of them.
+    A cached result follows the function it is placed at (`slot`) as edits move it: its
+    findings and observations are moved by how far the function moved since it was analysed
+    (`origin`), and only when somebody reads them — hovers and inlay hints read one
+    function's, publishing reads those of the few functions with findings, while every
+    keystroke would otherwise pay for all of them.
     """
 
     name: str
-    findings: list[Finding]
+    raw_findings: list[Finding]
     raw_observations: Observations
-    moved_by: tuple[int, int] = (0, 0)
-    _moved: Observations | None = field(default=None, repr=False, compare=False)
+    origin: tuple[int, int] | None = None  # (start byte, line) of the function when analysed
+    slot: FunctionInfo | None = None
+    _moved_findings: tuple[tuple[int, int], list[Finding]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _moved: tuple[tuple[int, int], Observations] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def moved_by(self) -> tuple[int, int]:
+        """(bytes, lines) the function moved since it was analysed."""
+        slot, origin = self.slot, self.origin
+        if slot is None or origin is None:
+            return (0, 0)
+        return (slot.start_byte - origin[0], slot.start_line - origin[1])
+
+    @property
+    def findings(self) -> list[Finding]:
+        raw = self.raw_findings
+        if not raw:
+            return raw
+        moved = self.moved_by
+        if moved == (0, 0):
+            return raw
+        memo = self._moved_findings
+        if memo is None or memo[0] != moved:
+            memo = (moved, [f.shifted(*moved) for f in raw])
+            self._moved_findings = memo
+        return memo[1]
 
     @property
     def observations(self) -> Observations:
-        if self.moved_by == (0, 0):
+        moved = self.moved_by
+        if moved == (0, 0):
             return self.raw_observations
-        if self._moved is None:
-            self._moved = self.raw_observations.shifted(*self.moved_by)
-        return self._moved
+        memo = self._moved
+        if memo is None or memo[0] != moved:
+            memo = (moved, self.raw_observations.shifted(*moved))
+            self._moved = memo
+        return memo[1]
 
 
 def analyse_functions(

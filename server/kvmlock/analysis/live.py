@@ -33,17 +33,12 @@ class LiveDocument:
             self.parsed = parse_document(self.path, source)
         elif self.parsed.source is not source and self.parsed.source != source:
             previous = self.parsed._functions
-            old_lines = len(self.parsed._line_starts)
             change = reparse(self.parsed, source)
             index = reindex(self.parsed, previous, change) if previous is not None else None
             if index is not None:
-                self.parsed._functions = index.functions
+                self.parsed.set_functions(index.functions, recovered=False)
                 inside_function = _within_function(change, index.functions)
-                splice = Splice(
-                    kept_before=index.kept_before,
-                    kept_after=index.kept_after,
-                    line_delta=len(self.parsed._line_starts) - old_lines,
-                )
+                splice = Splice(kept_before=index.kept_before, kept_after=index.kept_after)
         if rules is not self.rules:
             self.cache = FunctionCache()
             self.rules = rules
@@ -53,7 +48,7 @@ class LiveDocument:
             ctx = file_context(self.parsed, rules, enabled)
         self.ctx = ctx
         self.results = self.cache.results(self.parsed, ctx, splice)
-        self.findings = collect_findings(self.parsed.source, self.results)
+        self.findings = collect_findings(self.parsed.source, self.cache.with_findings())
         return self.findings
 
 
@@ -61,5 +56,5 @@ def _within_function(change: Reparse, functions: list[FunctionInfo]) -> bool:
     touched = change.touched()
     low = min(start for start, _ in touched)
     high = max(end for _, end in touched)
-    index = bisect_right([f.start_byte for f in functions], low) - 1
+    index = bisect_right(functions, low, key=lambda f: f.start_byte) - 1
     return index >= 0 and high <= functions[index].end_byte

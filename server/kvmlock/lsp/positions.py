@@ -7,11 +7,9 @@ document clamp to its end, as the specification asks of servers.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
 from lsprotocol import types
 
-from kvmlock.syntax.document import line_starts
+from kvmlock.syntax.document import LineStarts, line_starts
 
 UTF8 = types.PositionEncodingKind.Utf8
 UTF16 = types.PositionEncodingKind.Utf16
@@ -27,9 +25,9 @@ def _units(text: str, encoding: str) -> int:
 class LineIndex:
     """Line starts of a byte buffer, for converting positions."""
 
-    def __init__(self, data: bytes, starts: list[int] | None = None) -> None:
+    def __init__(self, data: bytes, starts: LineStarts | None = None) -> None:
         self.data = data
-        self.starts = starts if starts is not None else line_starts(data)
+        self.starts = starts if starts is not None else LineStarts(line_starts(data))
 
     def _line_bytes(self, line: int) -> tuple[int, int]:
         start = self.starts[line]
@@ -53,7 +51,7 @@ class LineIndex:
 
     def position(self, offset: int, encoding: str = UTF16) -> types.Position:
         offset = max(0, min(offset, len(self.data)))
-        line = bisect_right(self.starts, offset) - 1
+        line = self.starts.row(offset)
         start = self.starts[line]
         if encoding == UTF8:
             return types.Position(line=line, character=offset - start)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from lsprotocol import types
@@ -20,12 +21,45 @@ _SEVERITY = {
 }
 
 
+# Diagnostics already built, by everything they are made of. Every keystroke publishes all
+# of a file's diagnostics again, and most of them are those of the keystroke before: the
+# findings of functions the edit did not touch, at the same lines.
+_BUILT: dict[tuple, types.Diagnostic] = {}
+_BUILT_LIMIT = 20_000
+
+
 def to_diagnostic(
     finding: Finding, uri: str, index: LineIndex, encoding: str, settings: Settings
 ) -> types.Diagnostic:
+    span = finding.span
+    severity = settings.severity_for(finding.rule, finding.severity)
+    starts, data = index.starts, index.data
+    key = (
+        uri,
+        encoding,
+        severity,
+        finding.rule,
+        finding.message,
+        finding.related,
+        span.line,
+        span.end_line,
+        # The text before each end on its line decides the character offsets.
+        data[starts[span.line - 1] : span.start_byte] if span.line <= len(starts) else None,
+        data[starts[span.end_line - 1] : span.end_byte] if span.end_line <= len(starts) else None,
+    )
+    built = _BUILT.get(key)
+    if built is None:
+        if len(_BUILT) >= _BUILT_LIMIT:
+            _BUILT.clear()
+        built = _BUILT[key] = _build(finding, uri, index, encoding, severity)
+    return built
+
+
+def _build(
+    finding: Finding, uri: str, index: LineIndex, encoding: str, severity: str
+) -> types.Diagnostic:
     start = index.position(finding.span.start_byte, encoding)
     end = index.position(finding.span.end_byte, encoding)
-    severity = settings.severity_for(finding.rule, finding.severity)
     related = []
     for item in finding.related:
         target = uri if item.path == finding.path else _file_uri(item.path)
@@ -50,7 +84,10 @@ def to_diagnostic(
     )
 
 
+@lru_cache(maxsize=1024)
 def _file_uri(path: str) -> str | None:
+    # Cached: every keystroke re-renders each related location, and they name the same few
+    # files (the rules' locking.rst, callees' files) again and again.
     candidate = Path(path)
     if not candidate.is_absolute() or not candidate.is_file():
         return None  # e.g. the built-in pack: nothing to open

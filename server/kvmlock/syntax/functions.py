@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -40,21 +40,89 @@ class Parameter:
     name: str
 
 
+class Shift:
+    """How far the functions after the last edit moved since they were read.
+
+    One object is shared by every function from the last edited one to the end of the file
+    (see `syntax.incremental.reindex`): typing moves them all by changing two numbers here.
+    """
+
+    __slots__ = ("bytes", "lines")
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.lines = 0
+
+
 @dataclass(slots=True)
 class FunctionInfo:
     name: str
     node: Node
     body: Node
-    start_byte: int
-    end_byte: int
+    # Where the function was when read; start_byte/end_byte/start_line add `shift`.
+    base_start: int
+    base_end: int
+    base_line: int  # 1-based
     parameters: list[Parameter] = field(default_factory=list)
-    annotations: list[Annotation] = field(default_factory=list)
+    base_annotations: list[Annotation] = field(default_factory=list)
     is_static: bool = False
     # True when recovered by re-parsing a region the whole-file parse turned into ERROR.
     recovered: bool = False
-    # True when an incremental re-index carried this entry over from before an edit that
-    # did not touch it (its bytes are those it had); node/body then belong to an older tree.
-    carried: bool = False
+    # Which parse of the document `node`/`body` come from: an entry kept over an edit that
+    # did not touch it (its bytes are those it had) has nodes of an older tree.
+    generation: int = 0
+    shift: Shift | None = None
+    _moved_annotations: tuple[int, list[Annotation]] | None = None
+
+    @property
+    def start_byte(self) -> int:
+        shift = self.shift
+        return self.base_start + shift.bytes if shift is not None else self.base_start
+
+    @property
+    def end_byte(self) -> int:
+        shift = self.shift
+        return self.base_end + shift.bytes if shift is not None else self.base_end
+
+    @property
+    def start_line(self) -> int:
+        shift = self.shift
+        return self.base_line + shift.lines if shift is not None else self.base_line
+
+    @property
+    def annotations(self) -> list[Annotation]:
+        shift = self.shift
+        if not self.base_annotations or shift is None or not shift.bytes:
+            return self.base_annotations
+        memo = self._moved_annotations
+        if memo is None or memo[0] != shift.bytes:
+            memo = (shift.bytes, _moved(self.base_annotations, shift.bytes))
+            self._moved_annotations = memo
+        return memo[1]
+
+    def rebase(self, shift: Shift | None) -> None:
+        """Keep the current position, measured from now on against `shift`."""
+        old = self.shift
+        delta_bytes = (old.bytes if old is not None else 0) - (
+            shift.bytes if shift is not None else 0
+        )
+        delta_lines = (old.lines if old is not None else 0) - (
+            shift.lines if shift is not None else 0
+        )
+        self.base_start += delta_bytes
+        self.base_end += delta_bytes
+        self.base_line += delta_lines
+        if delta_bytes and self.base_annotations:
+            self.base_annotations = _moved(self.base_annotations, delta_bytes)
+        self.shift = shift
+        self._moved_annotations = None
+
+
+def _moved(annotations: list[Annotation], delta: int) -> list[Annotation]:
+    return [
+        replace(a, start_byte=a.start_byte + delta, end_byte=a.end_byte + delta)
+        for a in annotations
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -251,12 +319,14 @@ def _function_info(doc: SourceDocument, node: Node, recovered: bool) -> Function
         name=doc.original(name_node),
         node=node,
         body=body,
-        start_byte=node.start_byte,
-        end_byte=node.end_byte,
+        base_start=node.start_byte,
+        base_end=node.end_byte,
+        base_line=doc.line_col(node.start_byte)[0],
         parameters=_parameters(doc, declarator),
-        annotations=annotations,
+        base_annotations=annotations,
         is_static=is_static,
         recovered=recovered,
+        generation=doc.generation,
     )
 
 
