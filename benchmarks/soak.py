@@ -351,7 +351,7 @@ def main() -> None:
     }
     if not args.documents or args.quick:
         base = generate(args.base_lines, 8)
-        result.update(soak(args, base, donors()))
+        result.update(soak(args, base, [base, base, base, *donors()]))
         s = result["soak"]
         print(
             f"soak: {s['edits']} edits in {s['seconds']} s, {s['checks']} checks, "

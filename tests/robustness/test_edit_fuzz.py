@@ -81,9 +81,10 @@ def edit_sequences(draw, bases: dict[str, str], most: int):
     name = draw(st.sampled_from(sorted(bases)))
     text = bases[name]
     choose = lambda lo, hi: draw(st.integers(lo, hi))  # noqa: E731
+    donors = [*DONORS, text]  # pasting the file itself, or getting it back after delete-all
     steps = []
     for _ in range(draw(st.integers(1, most))):
-        kind, change = make_edit(text, choose, DONORS)
+        kind, change = make_edit(text, choose, donors)
         text = apply_change(text, change)
         steps.append((kind, change, draw(st.booleans())))
     return name, steps
