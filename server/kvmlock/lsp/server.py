@@ -10,25 +10,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from kvmlock import __version__
-from kvmlock.analysis.findings import Finding
-from kvmlock.analysis.lookup import lock_at, name_at
-from kvmlock.lsp import explain
-from kvmlock.lsp.documents import OpenDocument
-from kvmlock.lsp.positions import UTF16
 from kvmlock.lsp.protocol import KvmlockProtocol
-from kvmlock.lsp.render import to_diagnostic
-from kvmlock.lsp.rules_state import RulesState
 from kvmlock.lsp.settings import Settings, parse_settings
-from kvmlock.lsp.workspace_index import ServerIndex, bounded, kernel_roots, source_files
+
+# The analysis, the rule reader and the workspace index are imported where they are first
+# used (the first document, `initialized`), not here: `initialize` is answered without them
+# (~0.2-0.3 s of imports and regex compilation), and `warm_up()` loads them right after that
+# answer, while the client reads it. See benchmarks/startup.py.
+if TYPE_CHECKING:
+    from kvmlock.analysis.findings import Finding
+    from kvmlock.lsp.documents import OpenDocument
+    from kvmlock.lsp.rules_state import RulesState
+    from kvmlock.lsp.workspace_index import ServerIndex
 
 log = logging.getLogger("kvmlock.lsp")
+
+UTF16 = types.PositionEncodingKind.Utf16
 
 STATUS = "kvmlock/status"
 SHOW_RULE_BASE = "kvmlock.showRuleBase"
@@ -42,7 +46,7 @@ class KvmlockServer(LanguageServer):
         super().__init__("kvmlock", __version__, protocol_cls=KvmlockProtocol)
         self.settings = Settings()
         self.documents: dict[str, OpenDocument] = {}
-        self.rules = RulesState()
+        self._rules: RulesState | None = None
         self.pending: dict[str, asyncio.Task] = {}
         self.pull_diagnostics = False
         self.analyses = 0  # analyses run: coalescing keeps this far below the edit count
@@ -52,6 +56,14 @@ class KvmlockServer(LanguageServer):
         self.published: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
 
     # --- helpers ------------------------------------------------------------------------
+
+    @property
+    def rules(self) -> RulesState:
+        if self._rules is None:
+            from kvmlock.lsp.rules_state import RulesState
+
+            self._rules = RulesState()
+        return self._rules
 
     @property
     def encoding(self) -> str:
@@ -64,6 +76,8 @@ class KvmlockServer(LanguageServer):
         return self.documents.get(uri)
 
     def analyse_now(self, doc: OpenDocument) -> list[types.Diagnostic]:
+        from kvmlock.lsp.render import to_diagnostic
+
         limit = self.settings.max_file_bytes
         if len(doc.source) > limit:
             # Analysing megabytes blocks every other document for seconds: say so instead.
@@ -94,6 +108,8 @@ class KvmlockServer(LanguageServer):
     def _with_calls(self, doc: OpenDocument, inside_function: bool) -> list[Finding]:
         """The document's findings merged with those through calls; documents whose findings
         depend on what changed are re-checked."""
+        from kvmlock.analysis.findings import Finding
+
         assert self.index is not None
         try:
             paths = self.index.buffer_changed(doc, inside_function)
@@ -207,6 +223,8 @@ class KvmlockServer(LanguageServer):
     def start_indexing(self) -> None:
         """Index the workspace folders in the background (or drop the index when the setting
         is off). Open documents' buffers stand in for their files."""
+        from kvmlock.lsp.workspace_index import ServerIndex
+
         self.index = None
         self.index_runs += 1
         if self.index_task is not None:
@@ -233,6 +251,8 @@ class KvmlockServer(LanguageServer):
         return [Path(f) for f in folders or ([root] if root else [])]
 
     async def _index_workspace(self, index: ServerIndex, run: int) -> None:
+        from kvmlock.lsp.workspace_index import bounded, kernel_roots, source_files
+
         limit = self.settings.index_max_files
         roots = [root for folder in self._folders() for root in kernel_roots(folder)]
         files, truncated = await asyncio.to_thread(bounded, source_files(roots), limit)
@@ -294,6 +314,21 @@ def initialize(ls: KvmlockServer, params: types.InitializeParams) -> None:
     ls.settings = settings
     for problem in problems:
         log.warning("%s", problem)
+    # Runs once this answer is written (pygls writes it before reading the next message).
+    asyncio.get_running_loop().call_soon(warm_up, settings.interprocedural)
+
+
+def warm_up(index: bool = True) -> None:
+    """Import what `initialized` and the first document need, so that the client's next
+    messages find them loaded; the imports overlap the client's handling of the answer to
+    `initialize` instead of following it."""
+    import importlib
+
+    modules = ["kvmlock.lsp.documents", "kvmlock.lsp.render", "kvmlock.lsp.rules_state"]
+    if index:
+        modules.append("kvmlock.lsp.workspace_index")
+    for name in modules:
+        importlib.import_module(name)
 
 
 @server.feature(types.INITIALIZED)
@@ -335,6 +370,8 @@ async def initialized(ls: KvmlockServer, params: types.InitializedParams) -> Non
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: KvmlockServer, params: types.DidOpenTextDocumentParams) -> None:
+    from kvmlock.lsp.documents import OpenDocument
+
     item = params.text_document
     path = uri_to_path(item.uri)
     doc = OpenDocument(item.uri, path, item.text, item.version)
@@ -391,6 +428,8 @@ def did_close(ls: KvmlockServer, params: types.DidCloseTextDocumentParams) -> No
 def pull_diagnostics(
     ls: KvmlockServer, params: types.DocumentDiagnosticParams
 ) -> types.DocumentDiagnosticReport:
+    from kvmlock.lsp.render import to_diagnostic
+
     doc = ls.document(params.text_document.uri)
     if doc is None:
         return types.RelatedFullDocumentDiagnosticReport(items=[])
@@ -451,6 +490,9 @@ def did_change_configuration(ls: KvmlockServer, params: types.DidChangeConfigura
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def hover(ls: KvmlockServer, params: types.HoverParams) -> types.Hover | None:
+    from kvmlock.analysis.lookup import lock_at, name_at
+    from kvmlock.lsp import explain
+
     doc = ls.document(params.text_document.uri)
     if doc is None or doc.parsed is None or ls.rules.is_locking_rst(doc.path):
         return None
@@ -494,6 +536,8 @@ def hover(ls: KvmlockServer, params: types.HoverParams) -> types.Hover | None:
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: KvmlockServer, params: types.DefinitionParams) -> types.Location | None:
+    from kvmlock.analysis.lookup import lock_at
+
     doc = ls.document(params.text_document.uri)
     if doc is None or doc.parsed is None:
         return None

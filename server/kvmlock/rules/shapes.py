@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from .classes import canonical
@@ -74,13 +75,24 @@ def _requires(inner: str, outer: str) -> list[Fact]:
 @dataclass(frozen=True)
 class Shape:
     name: str
-    pattern: re.Pattern[str]
+    regex: str
     build: Builder
     example: str  # our own wording of a sentence of this shape, for docs and tests
 
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        # Compiled on first use: the table costs ~40 ms to compile, and a run on the
+        # built-in rules (no locking.rst to read) never needs it.
+        return _compiled(self.regex)
+
+
+@cache
+def _compiled(regex: str) -> re.Pattern[str]:
+    return re.compile(regex, re.IGNORECASE)
+
 
 def _shape(name: str, regex: str, build: Builder, example: str) -> Shape:
-    return Shape(name, re.compile(regex, re.IGNORECASE), build, example)
+    return Shape(name, regex, build, example)
 
 
 SHAPES: tuple[Shape, ...] = (
