@@ -198,12 +198,14 @@ def kind_hint(rules: RuleBase, cls: str) -> str:
 
 def unsuppressed(source: bytes, findings: list[Finding]) -> list[Finding]:
     """Drop findings on lines carrying `// kvmlock: ignore[rule-id]`."""
-    if b"kvmlock:" not in source:
+    if not findings or b"kvmlock:" not in source:
         return findings
-    lines = source.split(b"\n")
     kept = []
     for finding in findings:
-        line = lines[finding.span.line - 1] if finding.span.line <= len(lines) else b""
+        # Only the finding's own line: not the whole file split per keystroke.
+        at = min(finding.span.start_byte, len(source))
+        end = source.find(b"\n", at)
+        line = source[source.rfind(b"\n", 0, at) + 1 : end if end >= 0 else len(source)]
         match = _SUPPRESS.search(line)
         ids = {part.strip() for part in match[1].decode().split(",")} if match else set()
         if finding.rule not in ids and "all" not in ids:

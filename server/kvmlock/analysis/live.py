@@ -25,15 +25,23 @@ class LiveDocument:
         self.results: list[FunctionResult] = []
         self.findings: list[Finding] = []
 
-    def update(self, source: bytes, rules: RuleBase, enabled: frozenset[str]) -> list[Finding]:
-        """Analyse `source`, reusing everything an edit from the previous text left intact."""
+    def update(
+        self,
+        source: bytes,
+        rules: RuleBase,
+        enabled: frozenset[str],
+        hint: tuple[int, int, int] | None = None,
+    ) -> list[Finding]:
+        """Analyse `source`, reusing everything an edit from the previous text left intact.
+        `hint`: (start, old_end, new_end), a range outside of which the previous and the new
+        source are the same, when the caller knows it (see syntax.incremental.reparse)."""
         inside_function = False
         splice: Splice | None = None
         if self.parsed is None:
             self.parsed = parse_document(self.path, source)
         elif self.parsed.source is not source and self.parsed.source != source:
             previous = self.parsed._functions
-            change = reparse(self.parsed, source)
+            change = reparse(self.parsed, source, hint)
             index = reindex(self.parsed, previous, change) if previous is not None else None
             if index is not None:
                 self.parsed.set_functions(index.functions, recovered=False)

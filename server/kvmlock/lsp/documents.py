@@ -29,6 +29,10 @@ class OpenDocument:
         self.results: list[FunctionResult] = []
         self.findings: list[Finding] = []
         self.analysed_version: int | None = None
+        # What the changes since the last analysis touched: (start, old_end, new_end) in the
+        # analysed / current bytes; None when unknown (a whole-text change).
+        self._changed: tuple[int, int, int] | None = None
+        self._changed_known = True
 
     @property
     def index(self) -> LineIndex:
@@ -46,13 +50,34 @@ class OpenDocument:
             end = self.index.offset(change.range.end, encoding)
             if end < start:
                 start, end = end, start
-            self.source = apply_edits(self.source, [ByteEdit(start, end, _encode(change.text))])
+            text = _encode(change.text)
+            self.source = apply_edits(self.source, [ByteEdit(start, end, text)])
+            self._note_change(start, end, start + len(text))
         else:
             self.source = _encode(change.text)
+            self._changed, self._changed_known = None, False
+
+    def _note_change(self, start: int, end: int, new_end: int) -> None:
+        """Merge one change (offsets in the text it applied to) into the range touched since
+        the last analysis."""
+        if not self._changed_known:
+            return
+        if self._changed is None:
+            self._changed = (start, end, new_end)
+            return
+        first, old_end, touched_end = self._changed
+        reach = max(touched_end, end)  # in the text before this change; after it, moved
+        self._changed = (
+            min(first, start),
+            old_end + (reach - touched_end),
+            reach + (new_end - end),
+        )
 
     def analyse(self, rules: RuleBase, enabled: frozenset[str]) -> list[Finding]:
         """Bring the parse up to date (incrementally) and re-analyse changed functions."""
-        self.findings = self.live.update(self.source, rules, enabled)
+        hint = self._changed if self._changed_known else None
+        self._changed, self._changed_known = None, True
+        self.findings = self.live.update(self.source, rules, enabled, hint)
         self.parsed = self.live.parsed
         self.results = self.live.results
         self.analysed_version = self.version

@@ -126,6 +126,8 @@ class SourceDocument:
         self.generation = 0  # counts parses; index entries remember theirs
         self.index_recovered = False  # the function index holds ERROR-recovered entries
         self.tail_shift: Shift | None = None  # see syntax.incremental.reindex
+        # The function range the last edit was rewritten and parsed in alone, if it was.
+        self.last_window: tuple[int, int] | None = None
 
     def __repr__(self) -> str:
         return f"SourceDocument(path={self.path!r}, {len(self.source)} bytes)"
@@ -210,6 +212,7 @@ class SourceDocument:
         self._line_starts = LineStarts(line_starts(source))
         self._functions = None
         self.generation += 1
+        self.last_window = None
 
 
 def parse_again(text: bytes, old_tree: Tree) -> Tree:

@@ -63,21 +63,33 @@ def apply_edits(source: bytes, edits: list[ByteEdit]) -> bytes:
     return source
 
 
-def reparse(doc: SourceDocument, new_source: bytes) -> Reparse:
+def reparse(
+    doc: SourceDocument, new_source: bytes, hint: tuple[int, int, int] | None = None
+) -> Reparse:
     """Bring `doc` to `new_source`, reusing its tree. Returns what changed.
+
+    `hint`, when the caller knows it: (start, old_end, new_end) in the source, a range
+    outside of which the old and new bytes are the same — it spares comparing whole files.
 
     An edit inside one function that the windowed rewrite could handle is parsed in that
     function's range alone: tree-sitter's reparse of the whole file walks every top-level
     item (~4 ms on x86.c), the function's range takes ~0.05 ms and gives the same subtree.
     """
     old_text = doc.text
-    window = _rewrite_window(doc, new_source)
+    window = _rewrite_window(doc, new_source, _checked(hint, doc.source, new_source))
     rewritten = window.rewritten if window is not None else _rewrite.rewrite(new_source)
     new_text = rewritten.text
-    start = _common_prefix(old_text, new_text)
-    suffix = _common_suffix(old_text, new_text, start)
-    old_end = len(old_text) - suffix
-    new_end = len(new_text) - suffix
+    if window is not None:  # the texts differ inside the window only
+        first = window.start
+        old_chunk, new_chunk = old_text[first : window.old_end], new_text[first : window.end]
+        start = first + _common_prefix(old_chunk, new_chunk)
+        suffix = _common_suffix(old_chunk, new_chunk, start - first)
+        old_end, new_end = window.old_end - suffix, window.end - suffix
+    else:
+        start = _common_prefix(old_text, new_text)
+        suffix = _common_suffix(old_text, new_text, start)
+        old_end = len(old_text) - suffix
+        new_end = len(new_text) - suffix
     lines = doc._line_starts
     old_line_count = len(lines)
     start_point, old_end_point = _point(lines, start), _point(lines, old_end)
@@ -103,6 +115,7 @@ def reparse(doc: SourceDocument, new_source: bytes) -> Reparse:
         local_root = _parse_window(new_text, lines, window.start, window.end)
         if local_root is not None:
             doc.defer_tree(old_tree)
+            doc.last_window = (window.start, window.end)
             changed = ((window.start, window.end),)
             return Reparse(start, old_end, new_end, changed, line_delta, local_root)
     tree = _shared_parser().parse(new_text, old_tree)
@@ -115,6 +128,7 @@ def reparse(doc: SourceDocument, new_source: bytes) -> Reparse:
         tree = _shared_parser().parse(new_text)
         changed = ((start, len(new_text)),)
     doc.set_tree(tree)
+    doc.last_window = None
     return Reparse(start, old_end, new_end, changed, line_delta)
 
 
@@ -149,9 +163,26 @@ class _Window:
     rewritten: _rewrite.Rewritten  # the whole file's
     start: int  # the edited function's range in the new text
     end: int
+    old_end: int  # its end in the old text
 
 
-def _rewrite_window(doc: SourceDocument, new_source: bytes) -> _Window | None:
+def _checked(
+    hint: tuple[int, int, int] | None, old: bytes, new: bytes
+) -> tuple[int, int, int] | None:
+    if hint is None:
+        return None
+    start, old_end, new_end = hint
+    consistent = (
+        0 <= start <= old_end <= len(old)
+        and start <= new_end <= len(new)
+        and len(old) - old_end == len(new) - new_end
+    )
+    return hint if consistent else None
+
+
+def _rewrite_window(
+    doc: SourceDocument, new_source: bytes, hint: tuple[int, int, int] | None
+) -> _Window | None:
     """Rewrite only the function an edit falls in, when that gives the whole-file result.
 
     The function's old text must rewrite the same on its own as in the file (nothing from
@@ -162,9 +193,12 @@ def _rewrite_window(doc: SourceDocument, new_source: bytes) -> _Window | None:
     old_source = doc.source
     if not functions or len(old_source) != len(doc.text):
         return None
-    start = _common_prefix(old_source, new_source)
-    suffix = _common_suffix(old_source, new_source, start)
-    old_end, new_end = len(old_source) - suffix, len(new_source) - suffix
+    if hint is not None:
+        start, old_end, new_end = hint
+    else:
+        start = _common_prefix(old_source, new_source)
+        suffix = _common_suffix(old_source, new_source, start)
+        old_end, new_end = len(old_source) - suffix, len(new_source) - suffix
     # One byte of margin each side: removing the `/` of `/*` changes a comment too.
     low = max(start - 1, 0)
     if _CONTEXTUAL.search(old_source, low, old_end + 1) or _CONTEXTUAL.search(
@@ -177,8 +211,10 @@ def _rewrite_window(doc: SourceDocument, new_source: bytes) -> _Window | None:
     if index < 0 or functions[index].end_byte < old_end:
         return None
     first, last = functions[index].start_byte, functions[index].end_byte
-    if _rewrite.rewrite(old_source[first:last]).text != doc.text[first:last]:
-        return None
+    if doc.last_window != (first, last) and (
+        _rewrite.rewrite(old_source[first:last]).text != doc.text[first:last]
+    ):
+        return None  # (the last window's function was rewritten on its own: no need to ask)
     delta = new_end - old_end
     chunk = _rewrite.rewrite(new_source[first : last + delta])
     text = doc.text[:first] + chunk.text + doc.text[last:]
@@ -189,7 +225,9 @@ def _rewrite_window(doc: SourceDocument, new_source: bytes) -> _Window | None:
         *(replace(a, start_byte=a.start_byte + delta, end_byte=a.end_byte + delta)
           for a in doc.annotations if a.start_byte >= last),
     ]
-    return _Window(_rewrite.Rewritten(text=text, annotations=annotations), first, last + delta)
+    return _Window(
+        _rewrite.Rewritten(text=text, annotations=annotations), first, last + delta, last
+    )
 
 
 def _touches_column_zero(source: bytes, start: int, end: int) -> bool:
