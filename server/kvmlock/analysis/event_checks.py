@@ -93,6 +93,10 @@ class EventChecks:
     acquired: set[str] = field(default_factory=set)
     unguarded: list[tuple[Node, RequiresOuterRule, str]] = field(default_factory=list)
     _seen: set[tuple[str, int, str]] = field(default_factory=set)
+    # The held set of the last state observed: consecutive calls usually see the same state,
+    # and sharing the tuple also makes records smaller to pickle (pickle stores it once).
+    _held_state: State | None = None
+    _held: tuple[HeldAt, ...] = ()
 
     def reset(self) -> None:
         self.observations.clear()
@@ -197,7 +201,7 @@ class EventChecks:
         argument_classes: tuple[str | None, ...],
     ) -> None:
         self.observations.calls.append(
-            CallSite(callee, self._site(node), _held_at(state), arguments, argument_classes)
+            CallSite(callee, self._site(node), self._held_at(state), arguments, argument_classes)
         )
 
     def release(self, state: State, ref: LockRef, node: Node) -> None:
@@ -295,8 +299,16 @@ class EventChecks:
         self, action: str, state: State, ref: LockRef, kind: str, node: Node, text: str
     ) -> None:
         self.observations.events.append(
-            LockEvent(action, ref.cls, kind, self._site(node), _held_at(state), text)
+            LockEvent(action, ref.cls, kind, self._site(node), self._held_at(state), text)
         )
+
+    def _held_at(self, state: State) -> tuple[HeldAt, ...]:
+        if state is not self._held_state:
+            self._held_state = state
+            self._held = tuple(
+                HeldAt(h.cls, h.kind, h.must, h.line, h.origin.value) for h in state.held.values()
+            )
+        return self._held
 
     def _site(self, node: Node) -> Site:
         line, column = self.line_col(node.start_byte)
@@ -357,12 +369,6 @@ class EventChecks:
                 line_refs=line_refs,
             )
         )
-
-
-def _held_at(state: State) -> tuple[HeldAt, ...]:
-    return tuple(
-        HeldAt(h.cls, h.kind, h.must, h.line, h.origin.value) for h in state.held.values()
-    )
 
 
 def _holds(ret: _Return, cls: str) -> bool:
