@@ -139,6 +139,8 @@ class CallChecks:
         self, fn: FunctionRecord, call: Call, target: FunctionKey, rules: RuleBase
     ) -> list[_Hit]:
         summary = self.index.summaries[target]
+        if summary.is_empty():  # most callees: nothing below could hit
+            return []
         arch = file_arch(fn.path)
         api = self.index.api
         text = call.text()
@@ -276,6 +278,8 @@ class CallChecks:
         """requires-held, conservatively: the callee needs a lock the caller does not hold on
         any path here, the caller does not need it on entry, and the caller takes that lock
         itself elsewhere, so its own callers cannot be the ones holding it."""
+        if not requires:
+            return []
         held = {h.cls for h in call.site.held}
         own = self.index.summaries[fn.key]
         direct = self.index.direct[fn.key]
