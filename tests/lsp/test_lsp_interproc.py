@@ -287,3 +287,137 @@ async def test_turning_the_setting_on_and_off_at_run_time(
     await diagnostics_until(local_client, uri, through_call)  # indexed, then re-checked
     configure(False)
     await diagnostics_until(local_client, uri, lambda d: not through_call(d))
+
+
+# --- files changed on disk behind the editor's back (workspace/didChangeWatchedFiles) -------
+
+
+def disk_event(client: LanguageClient, path: Path, kind: types.FileChangeType) -> None:
+    """What the editor's file watcher sends for a change it did not make itself."""
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(changes=[types.FileEvent(uri=path.as_uri(), type=kind)])
+    )
+
+
+async def disk_updates(client: LanguageClient, wanted: int) -> dict:
+    """The server's index counters, once `wanted` files were re-read or dropped."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while loop.time() < deadline:
+        stats = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="kvmlock.serverStats")
+        )
+        if stats["index"]["diskUpdates"] >= wanted:
+            return stats["index"]
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"never {wanted} disk updates; last: {stats['index']}")
+
+
+async def test_the_server_watches_c_files_and_headers(client: LanguageClient, call_tree: Path):
+    uri = (call_tree / "virt" / "kvm" / "vcpu.c").as_uri()
+    open_doc(client, uri, VCPU)
+    await indexed(client)
+    globs = [
+        watcher["globPattern"]
+        for registration in client.registrations
+        if registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+        for watcher in registration.register_options["watchers"]
+    ]
+    assert "**/*.{c,h}" in globs
+    assert "**/locking.rst" in globs
+
+
+async def test_a_callee_changed_on_disk_changes_the_callers_findings(
+    client: LanguageClient, call_tree: Path
+):
+    caller = (call_tree / "virt" / "kvm" / "vcpu.c").as_uri()
+    callee = call_tree / "virt" / "kvm" / "helpers.c"
+    open_doc(client, caller, VCPU)
+    await indexed(client)
+    await diagnostics_until(client, caller, through_call)
+
+    callee.write_text(HELPERS_WITHOUT_LOCK)  # e.g. a git checkout
+    disk_event(client, callee, types.FileChangeType.Changed)
+    await diagnostics_until(client, caller, lambda d: not through_call(d))
+
+    callee.write_text(HELPERS)
+    disk_event(client, callee, types.FileChangeType.Changed)
+    (diagnostic,) = through_call(await diagnostics_until(client, caller, through_call))
+    assert "via take_kvm_lock at helpers.c:3" in diagnostic.message
+
+
+async def test_a_callee_deleted_and_created_on_disk(client: LanguageClient, call_tree: Path):
+    caller = (call_tree / "virt" / "kvm" / "vcpu.c").as_uri()
+    callee = call_tree / "virt" / "kvm" / "helpers.c"
+    open_doc(client, caller, VCPU)
+    await indexed(client)
+    await diagnostics_until(client, caller, through_call)
+
+    callee.unlink()
+    disk_event(client, callee, types.FileChangeType.Deleted)
+    await diagnostics_until(client, caller, lambda d: not through_call(d))
+    stats = await disk_updates(client, 1)
+    assert stats["files"] == 2
+
+    # The function comes back in a new file, with its lock two lines further down.
+    moved = call_tree / "virt" / "kvm" / "moved.c"
+    moved.write_text("/* moved */\n\n" + HELPERS)
+    disk_event(client, moved, types.FileChangeType.Created)
+    (diagnostic,) = through_call(await diagnostics_until(client, caller, through_call))
+    assert "via take_kvm_lock at moved.c:5" in diagnostic.message
+    stats = await disk_updates(client, 2)
+    assert stats["files"] == 3
+
+
+async def test_disk_changes_to_open_files_and_files_outside_the_index_are_ignored(
+    client: LanguageClient, call_tree: Path
+):
+    caller = (call_tree / "virt" / "kvm" / "vcpu.c").as_uri()
+    callee = call_tree / "virt" / "kvm" / "helpers.c"
+    open_doc(client, caller, VCPU)
+    open_doc(client, callee.as_uri(), HELPERS)
+    await indexed(client)
+    await diagnostics_until(client, caller, through_call)
+
+    callee.write_text(HELPERS_WITHOUT_LOCK)  # the buffer, not the disk, counts while open
+    hidden = call_tree / "virt" / "kvm" / ".cache" / "stale.c"
+    hidden.write_text(HELPERS_WITHOUT_LOCK)  # hidden directories are not indexed
+    quiet = call_tree / "virt" / "kvm" / "quiet.c"
+    quiet.write_text(QUIET.replace("slots_lock", "irq_lock"))
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(uri=p.as_uri(), type=types.FileChangeType.Changed)
+                for p in (callee, hidden, quiet)
+            ]
+        )
+    )
+    stats = await disk_updates(client, 1)  # quiet.c only
+    assert stats["diskUpdates"] == 1 and stats["files"] == 3
+    published = [p for p in client.published if p.uri == caller]
+    assert through_call(published[-1].diagnostics)
+
+
+async def test_changing_index_max_files_re_indexes(client: LanguageClient, call_tree: Path):
+    uri = (call_tree / "virt" / "kvm" / "vcpu.c").as_uri()
+    open_doc(client, uri, VCPU)
+    await indexed(client)
+    await diagnostics_until(client, uri, through_call)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"kvmlock": {"debounceMs": 20, "indexMaxFiles": 0}}
+        )
+    )
+    # Nothing from the disk is indexed any more: the callee is unknown, the call neutral.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while loop.time() < deadline:
+        stats = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="kvmlock.serverStats")
+        )
+        if stats["index"]["state"] == "ready" and stats["index"]["files"] == 1:
+            break  # the open buffer alone
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError(f"never re-indexed: {stats['index']}")
+    await diagnostics_until(client, uri, lambda d: not through_call(d))

@@ -11,6 +11,7 @@ from kvmlock.lsp.workspace_index import (
     IN_PROCESS_FILES,
     ServerIndex,
     bounded,
+    covered,
     kernel_roots,
     source_files,
 )
@@ -79,3 +80,49 @@ def test_many_files_are_indexed_in_worker_processes(tmp_path: Path):
     findings = index.workspace.findings()
     assert len(findings) == count
     assert {f.rule for f in findings} == {"lock-order"}
+
+
+def test_covered_agrees_with_the_walk(tmp_path: Path):
+    names = ("virt/kvm/a.c", "virt/kvm/.cache/b.c", "virt/kvm/c.txt", "arch/x86/kvm/d.h",
+             "arch/x86/mm/e.c", "include/linux/kvm_host.h", "include/linux/sched.h")
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    roots = kernel_roots(tmp_path)
+    walked = set(source_files(roots))
+    for name in names:
+        path = str(tmp_path / name)
+        assert covered(path, roots) == (path in walked), name
+
+
+def test_files_changed_on_disk_update_the_index(tmp_path: Path):
+    (tmp_path / "caller.c").write_text(CALLER.format(n=0))
+    helpers = tmp_path / "helpers.c"
+    helpers.write_text(HELPER.format(n=0))
+    rules = builtin_rule_base()
+    index = ServerIndex(lambda _path: rules, frozenset(registry()))
+
+    async def run() -> None:
+        # Reported while the index is built: kept for afterwards.
+        index.indexing = True
+        assert await index.files_changed([str(helpers)]) == set()
+        index.indexing = False
+        await index.build(sorted(str(p) for p in tmp_path.glob("*.c")), lambda d, t: None)
+        assert index.changed_while_indexing() == [str(helpers)]
+        assert index.changed_while_indexing() == []
+        assert [f.rule for f in index.workspace.findings()] == ["lock-order"]
+
+        helpers.write_text(HELPER.format(n=0).replace("kvm->lock", "kvm->slots_lock"))
+        paths = await index.files_changed([str(helpers)])
+        assert paths is None or str(tmp_path / "caller.c") in paths
+        assert index.workspace.findings() == []
+
+        helpers.unlink()
+        await index.files_changed([str(helpers)])
+        assert str(helpers) not in index.indexed
+        assert index.stats.files == 1
+        assert index.stats.disk_updates == 2
+        # A file that was never indexed and is gone: nothing to do.
+        assert await index.files_changed([str(tmp_path / "never.c")]) == set()
+
+    asyncio.run(run())

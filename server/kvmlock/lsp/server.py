@@ -39,6 +39,7 @@ SHOW_RULE_BASE = "kvmlock.showRuleBase"
 LOCKING_RST_LOCATION = "kvmlock.lockingRstLocation"
 OPEN_RULE = "kvmlock.openRule"
 SERVER_STATS = "kvmlock.serverStats"
+SOURCES_GLOB = "**/*.{c,h}"
 
 
 class KvmlockServer(LanguageServer):
@@ -53,6 +54,7 @@ class KvmlockServer(LanguageServer):
         self.index: ServerIndex | None = None  # interprocedural; None when turned off
         self.index_runs = 0
         self.index_task: asyncio.Task | None = None
+        self.index_roots: list[Path] = []  # what the workspace index covers
         self.published: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
 
     # --- helpers ------------------------------------------------------------------------
@@ -206,6 +208,9 @@ class KvmlockServer(LanguageServer):
         for problem in problems:
             log.warning("%s", problem)
         changed_rules = settings.locking_rst != self.settings.locking_rst
+        reindex = settings.interprocedural != (self.index is not None) or (
+            settings.interprocedural and settings.index_max_files != self.settings.index_max_files
+        )
         self.settings = settings
         logging.getLogger("kvmlock").setLevel(
             settings.log_level.upper()
@@ -214,8 +219,8 @@ class KvmlockServer(LanguageServer):
         )
         if changed_rules:
             self.rules.forget_explicit()
-        if settings.interprocedural != (self.index is not None) and self.index_runs:
-            self.start_indexing()  # turned on or off after start-up
+        if reindex and self.index_runs:
+            self.start_indexing()  # turned on or off, or bounded otherwise, after start-up
         self.republish_all()
 
     # --- the interprocedural index --------------------------------------------------------
@@ -250,11 +255,46 @@ class KvmlockServer(LanguageServer):
             return []
         return [Path(f) for f in folders or ([root] if root else [])]
 
+    async def sources_changed(self, changes: list[tuple[str, types.FileChangeType]]) -> None:
+        """C files and headers created, changed or deleted on disk (workspace/
+        didChangeWatchedFiles): those in the index's roots and not open in the editor are
+        read again or dropped, and open documents whose findings through calls depend on
+        them are re-checked."""
+        from kvmlock.lsp.workspace_index import covered
+
+        index = self.index
+        if index is None:
+            return
+        open_paths = {doc.path for doc in self.documents.values()}
+        paths: list[str] = []
+        for path, kind in changes:
+            if kind == types.FileChangeType.Deleted and not path.endswith((".c", ".h")):
+                # A directory (when the client reports one): the indexed files under it.
+                prefix = path.rstrip("/") + "/"
+                paths += sorted(p for p in index.indexed if p.startswith(prefix))
+            elif path in index.indexed or (
+                covered(path, self.index_roots)
+                and len(index.indexed) < self.settings.index_max_files
+            ):
+                paths.append(path)
+        paths = [path for path in paths if path not in open_paths]
+        if not paths:
+            return
+        try:
+            changed = await index.files_changed(paths)
+        except Exception:
+            log.exception("updating the workspace index from the disk failed")
+            return
+        log.debug("re-read from disk: %s", ", ".join(paths))
+        if self.index is index:
+            self.recheck(changed)
+
     async def _index_workspace(self, index: ServerIndex, run: int) -> None:
         from kvmlock.lsp.workspace_index import bounded, kernel_roots, source_files
 
         limit = self.settings.index_max_files
         roots = [root for folder in self._folders() for root in kernel_roots(folder)]
+        self.index_roots = roots
         files, truncated = await asyncio.to_thread(bounded, source_files(roots), limit)
         if truncated:
             log.warning(
@@ -282,6 +322,9 @@ class KvmlockServer(LanguageServer):
             stats.seconds,
         )
         progress.end(f"{stats.files} files, {stats.functions} functions")
+        late = index.changed_while_indexing()
+        if late and self.index is index:
+            await self.sources_changed([(path, types.FileChangeType.Changed) for path in late])
         if self.index is index:
             for doc in list(self.documents.values()):
                 if not self.rules.is_locking_rst(doc.path):
@@ -346,12 +389,20 @@ async def initialized(ls: KvmlockServer, params: types.InitializedParams) -> Non
                             register_options=types.DidChangeWatchedFilesRegistrationOptions(
                                 watchers=[types.FileSystemWatcher(glob_pattern="**/locking.rst")]
                             ),
-                        )
+                        ),
+                        # For the workspace index: files changed behind the editor's back.
+                        types.Registration(
+                            id="kvmlock-sources",
+                            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                            register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                                watchers=[types.FileSystemWatcher(glob_pattern=SOURCES_GLOB)]
+                            ),
+                        ),
                     ]
                 )
             )
         except Exception as exc:
-            log.warning("the client refused to watch locking.rst files: %s", exc)
+            log.warning("the client refused to watch locking.rst, C files and headers: %s", exc)
     if caps and caps.configuration:
         try:
             result = await ls.workspace_configuration_async(
@@ -474,10 +525,11 @@ def rst_changed(ls: KvmlockServer, doc: OpenDocument) -> None:
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-def watched_files(ls: KvmlockServer, params: types.DidChangeWatchedFilesParams) -> None:
+async def watched_files(ls: KvmlockServer, params: types.DidChangeWatchedFilesParams) -> None:
     if any(change.uri.endswith("locking.rst") for change in params.changes):
         ls.rules.forget_disk()
         ls.republish_all()
+    await ls.sources_changed([(uri_to_path(change.uri), change.type) for change in params.changes])
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

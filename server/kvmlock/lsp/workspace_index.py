@@ -68,6 +68,24 @@ def source_files(roots: list[Path]) -> Iterator[str]:
                     yield os.path.join(directory, name)
 
 
+def covered(path: str, roots: list[Path]) -> bool:
+    """Whether `source_files(roots)` would list `path` (a C file or header under a root,
+    outside hidden directories)."""
+    if not path.endswith(SOURCE_SUFFIXES):
+        return False
+    target = Path(path)
+    for root in roots:
+        if target == root:
+            return True
+        try:
+            parts = target.relative_to(root).parts
+        except ValueError:
+            continue
+        if not any(part.startswith(".") for part in parts):
+            return True
+    return False
+
+
 def bounded(files: Iterator[str], limit: int) -> tuple[list[str], bool]:
     """At most `limit` files, and whether there were more (the walk stops there)."""
     found: list[str] = []
@@ -86,6 +104,7 @@ class IndexStats:
     truncated: bool = False
     last_recomputed: int = 0  # summaries the last edit recomputed
     last_update_ms: float = 0.0
+    disk_updates: int = 0  # files re-read or dropped after a change on disk
 
 
 class ServerIndex:
@@ -100,6 +119,8 @@ class ServerIndex:
         self._recorded: dict[str, bytes] = {}  # the text each buffer's record was built from
         self.indexed: set[str] = set()
         self.stats = IndexStats()
+        self._changed_while_indexing: set[str] = set()
+        self._disk_lock = asyncio.Lock()
 
     def describe_state(self) -> dict:
         """For kvmlock.serverStats."""
@@ -111,6 +132,7 @@ class ServerIndex:
             "seconds": round(self.stats.seconds, 3),
             "lastRecomputed": self.stats.last_recomputed,
             "lastUpdateMs": round(self.stats.last_update_ms, 3),
+            "diskUpdates": self.stats.disk_updates,
         }
 
     def rules_for(self, path: str) -> RuleBase:
@@ -181,6 +203,47 @@ class ServerIndex:
             if result.record is not None:
                 return self.workspace.set_file(result.record)
         return self.workspace.remove_file(path)
+
+    # --- files changed on disk ---------------------------------------------------------------
+
+    async def files_changed(self, paths: list[str]) -> set[str] | None:
+        """C files and headers created, changed or deleted on disk behind the editor's back
+        (a checkout, another editor): read them again, or drop them, and update the index.
+        Open documents' files are left alone (their buffers count). Returns the paths whose
+        findings through calls may have changed (None: any)."""
+        if self.workspace is None:
+            if self.indexing:  # the build may have read them before the change
+                self._changed_while_indexing.update(paths)
+            return set()
+        async with self._disk_lock:  # batches apply in the order they came
+            paths = [p for p in dict.fromkeys(paths) if p not in self.buffers]
+            present = [p for p in paths if os.path.isfile(p)]
+            records = await self._records(present, lambda done, total: None) if present else {}
+            workspace = self.workspace
+            affected: set[str] | None = set()
+            for path in paths:
+                if path in self.buffers:  # opened while the files were read
+                    continue
+                record = records.get(path)
+                if record is not None:
+                    self.indexed.add(path)
+                    changed = workspace.set_file(record)
+                elif workspace.record(path) is not None:
+                    self.indexed.discard(path)
+                    changed = workspace.remove_file(path)
+                else:
+                    continue
+                self.stats.disk_updates += 1
+                affected = None if affected is None or changed is None else affected | changed
+            self.stats.files = len(workspace.paths)
+            self.stats.functions = len(workspace.index.functions)
+            return affected
+
+    def changed_while_indexing(self) -> list[str]:
+        """Files reported changed while the index was being built (once)."""
+        paths = sorted(self._changed_while_indexing)
+        self._changed_while_indexing.clear()
+        return paths
 
     # --- indexing -------------------------------------------------------------------------
 
