@@ -64,6 +64,9 @@ def test_client_starts_in_the_kernel_tree(report: dict) -> None:
         "debounceMs": 50,
         "inlayHints": False,
         "logLevel": "info",
+        "interprocedural": True,
+        "indexMaxFiles": 3000,
+        "maxFileBytes": 3000000,
     }
 
 
@@ -125,6 +128,7 @@ def test_lsp_kvmlock_lua_is_a_neovim_011_config() -> None:
     assert data["handler"] == "function"
     assert set(data["settings"]["kvmlock"]) == {
         "lockingRst", "checks", "debounceMs", "inlayHints", "logLevel",
+        "interprocedural", "indexMaxFiles", "maxFileBytes",
     }  # fmt: skip
 
 

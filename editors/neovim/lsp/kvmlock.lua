@@ -65,14 +65,19 @@ local function on_status(_, result)
   pcall(vim.api.nvim_exec_autocmds, 'User', { pattern = 'KvmlockStatus', modeline = false })
 end
 
--- The server's settings (docs/lsp-protocol.md, "Settings"); sent as initializationOptions and
--- answered to workspace/configuration for section "kvmlock".
+-- The server's settings (docs/lsp-protocol.md, "Settings"), with the server's defaults; sent
+-- as initializationOptions and answered to workspace/configuration for section "kvmlock".
+-- A user's settings = { kvmlock = { ... } } is merged over this table key by key, so a key
+-- the server learns later passes through without a change here.
 local settings = {
   lockingRst = '',
   checks = vim.empty_dict and vim.empty_dict() or {},
   debounceMs = 150,
   inlayHints = false,
   logLevel = 'info',
+  interprocedural = true,
+  indexMaxFiles = 3000,
+  maxFileBytes = 3000000,
 }
 
 return {

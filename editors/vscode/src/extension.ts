@@ -45,6 +45,9 @@ function settingsFor(scope?: vscode.Uri): ServerSettings {
     debounceMs: raw.get('debounceMs'),
     inlayHints: raw.get('inlayHints'),
     logLevel: raw.get('logLevel'),
+    interprocedural: raw.get('interprocedural'),
+    indexMaxFiles: raw.get('indexMaxFiles'),
+    maxFileBytes: raw.get('maxFileBytes'),
   };
   const mapped = toServerSettings(section, { workspaceFolder: folder?.uri.fsPath, home: os.homedir() }, process.env);
   for (const problem of mapped.problems) output.warn(`settings: ${problem}`);

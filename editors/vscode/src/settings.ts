@@ -12,6 +12,8 @@ export const CHECK_IDS = [
   'double-lock',
   'unlock-unheld',
   'lock-leak',
+  'requires-held',
+  'order-cycle',
 ] as const;
 
 export const SEVERITIES = ['error', 'warning', 'information', 'hint'] as const;
@@ -32,6 +34,9 @@ export interface ServerSettings {
   debounceMs: number;
   inlayHints: boolean;
   logLevel: LogLevel;
+  interprocedural: boolean;
+  indexMaxFiles: number;
+  maxFileBytes: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<ServerSettings> = Object.freeze({
@@ -40,6 +45,9 @@ export const DEFAULT_SETTINGS: Readonly<ServerSettings> = Object.freeze({
   debounceMs: 150,
   inlayHints: false,
   logLevel: 'info',
+  interprocedural: true,
+  indexMaxFiles: 3000,
+  maxFileBytes: 3_000_000,
 });
 
 export const MAX_DEBOUNCE_MS = 10_000;
@@ -156,6 +164,17 @@ function mapChecks(raw: unknown, problems: string[]): Record<string, CheckSettin
   return checks;
 }
 
+/** A count (files, bytes): a whole number >= 0; fractions are rounded. Otherwise the default. */
+function countSetting(raw: unknown, key: 'indexMaxFiles' | 'maxFileBytes', problems: string[]): number {
+  const fallback = DEFAULT_SETTINGS[key];
+  if (raw === undefined || raw === null) return fallback;
+  if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0) {
+    problems.push(`kvmlock.${key} must be a whole number >= 0; using ${fallback}`);
+    return fallback;
+  }
+  return Math.round(raw);
+}
+
 /**
  * Turns the raw `kvmlock` configuration section (as `workspace.getConfiguration('kvmlock')`
  * returns it, or any JSON) into the server's settings object. Values of the wrong type fall
@@ -200,6 +219,15 @@ export function toServerSettings(
   else if (level !== undefined && level !== null) {
     problems.push(`kvmlock.logLevel must be one of ${LOG_LEVELS.join(', ')}; ignored`);
   }
+
+  const interprocedural = section.interprocedural;
+  if (typeof interprocedural === 'boolean') settings.interprocedural = interprocedural;
+  else if (interprocedural !== undefined && interprocedural !== null) {
+    problems.push('kvmlock.interprocedural must be true or false; ignored');
+  }
+
+  settings.indexMaxFiles = countSetting(section.indexMaxFiles, 'indexMaxFiles', problems);
+  settings.maxFileBytes = countSetting(section.maxFileBytes, 'maxFileBytes', problems);
 
   return { settings, problems };
 }

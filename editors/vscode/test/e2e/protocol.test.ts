@@ -281,3 +281,27 @@ describe('kvmlock serve over LSP (pull diagnostics, as VS Code asks)', { skip: m
     assert.deepEqual(summary(report.items), ['lock-leak@21', 'lock-order@10']);
   });
 });
+
+describe('kvmlock serve over LSP (the interprocedural and size settings)', { skip: missing }, () => {
+  let s: Session;
+  before(async () => {
+    s = new Session({ interprocedural: false, indexMaxFiles: 10, maxFileBytes: 100 });
+    await s.initialize(false);
+  });
+  after(async () => {
+    await s?.server.stop();
+  });
+
+  test('they reach the server under the names it reads', async () => {
+    await s.open();
+    const p = await s.until('diagnostics of the fixture', () => s.latestFor(uri, 1));
+    // The fixture is larger than maxFileBytes: one information diagnostic, no analysis.
+    assert.equal(p.diagnostics.length, 1);
+    assert.equal(p.diagnostics[0].severity, DiagnosticSeverity.Information);
+    assert.match(p.diagnostics[0].message as string, /maxFileBytes \(100\)/);
+    const stats = (await s.server.conn.sendRequest(ExecuteCommandRequest.type, {
+      command: 'kvmlock.serverStats',
+    })) as { index: { state: string } };
+    assert.equal(stats.index.state, 'off'); // interprocedural: false
+  });
+});

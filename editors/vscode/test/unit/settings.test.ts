@@ -7,7 +7,16 @@ const ctx = { workspaceFolder: '/src/linux', home: '/home/dev' };
 
 test('an empty section gives exactly the server defaults', () => {
   const { settings, problems } = toServerSettings({}, ctx);
-  assert.deepEqual(settings, { lockingRst: '', checks: {}, debounceMs: 150, inlayHints: false, logLevel: 'info' });
+  assert.deepEqual(settings, {
+    lockingRst: '',
+    checks: {},
+    debounceMs: 150,
+    inlayHints: false,
+    logLevel: 'info',
+    interprocedural: true,
+    indexMaxFiles: 3000,
+    maxFileBytes: 3_000_000,
+  });
   assert.deepEqual(settings, { ...DEFAULT_SETTINGS });
   assert.deepEqual(problems, []);
 });
@@ -25,6 +34,9 @@ test('every server key is carried over when valid', () => {
       debounceMs: 400,
       inlayHints: true,
       logLevel: 'debug',
+      interprocedural: false,
+      indexMaxFiles: 500,
+      maxFileBytes: 1_000_000,
     },
     ctx,
   );
@@ -35,12 +47,24 @@ test('every server key is carried over when valid', () => {
     debounceMs: 400,
     inlayHints: true,
     logLevel: 'debug',
+    interprocedural: false,
+    indexMaxFiles: 500,
+    maxFileBytes: 1_000_000,
   });
 });
 
 test('extension-only keys (server.path, server.python) are not sent to the server', () => {
   const { settings } = toServerSettings({ server: { path: '/x/kvmlock', python: '/usr/bin/python3' }, logLevel: 'error' });
-  assert.deepEqual(Object.keys(settings).sort(), ['checks', 'debounceMs', 'inlayHints', 'lockingRst', 'logLevel']);
+  assert.deepEqual(Object.keys(settings).sort(), [
+    'checks',
+    'debounceMs',
+    'indexMaxFiles',
+    'inlayHints',
+    'interprocedural',
+    'lockingRst',
+    'logLevel',
+    'maxFileBytes',
+  ]);
   assert.equal(settings.logLevel, 'error');
 });
 
@@ -79,15 +103,33 @@ test('checks that is not an object is ignored', () => {
 
 test('the known check ids are the README table', () => {
   assert.deepEqual([...CHECK_IDS].sort(), [
-    'double-lock', 'leaf-lock', 'lock-leak', 'lock-order', 'mmu-notifier',
-    'requires-outer', 'sleep-in-atomic', 'srcu-order', 'sync-srcu', 'unlock-unheld',
+    'double-lock', 'leaf-lock', 'lock-leak', 'lock-order', 'mmu-notifier', 'order-cycle',
+    'requires-held', 'requires-outer', 'sleep-in-atomic', 'srcu-order', 'sync-srcu', 'unlock-unheld',
   ]);
 });
 
 test('wrong types fall back to defaults and are reported', () => {
-  const { settings, problems } = toServerSettings({ lockingRst: 7, debounceMs: 'fast', inlayHints: 'yes', logLevel: 'verbose' });
+  const { settings, problems } = toServerSettings({
+    lockingRst: 7,
+    debounceMs: 'fast',
+    inlayHints: 'yes',
+    logLevel: 'verbose',
+    interprocedural: 'on',
+    indexMaxFiles: '100',
+    maxFileBytes: -1,
+  });
   assert.deepEqual(settings, { ...DEFAULT_SETTINGS });
-  assert.equal(problems.length, 4, problems.join('\n'));
+  assert.equal(problems.length, 7, problems.join('\n'));
+});
+
+test('indexMaxFiles and maxFileBytes: whole numbers >= 0, fractions rounded', () => {
+  const map = (raw: unknown) => toServerSettings({ indexMaxFiles: raw, maxFileBytes: raw });
+  assert.deepEqual(map(0).settings.indexMaxFiles, 0);
+  assert.deepEqual(map(12.6).settings.maxFileBytes, 13);
+  assert.deepEqual(map(12.6).problems, []);
+  assert.deepEqual(map(Number.POSITIVE_INFINITY).settings.indexMaxFiles, 3000);
+  assert.equal(map(Number.NaN).problems.length, 2);
+  assert.deepEqual(map(null).settings.maxFileBytes, 3_000_000);
 });
 
 test('debounce is rounded and clamped to 0..10000', () => {

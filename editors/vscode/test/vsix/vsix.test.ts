@@ -58,7 +58,7 @@ test('the packed manifest is the extension manifest: entry point, activation, co
   // vscode-languageclient registers every command the server offers (executeCommandProvider)
   // as a VS Code command of the same id: an extension command with such an id makes the
   // client fail to start ("command already exists"). The server's commands (docs/lsp-protocol.md):
-  for (const serverCommand of ['kvmlock.showRuleBase', 'kvmlock.lockingRstLocation', 'kvmlock.openRule']) {
+  for (const serverCommand of ['kvmlock.showRuleBase', 'kvmlock.lockingRstLocation', 'kvmlock.openRule', 'kvmlock.serverStats']) {
     assert.ok(!packed.contributes.commands.some((c) => c.command === serverCommand), serverCommand);
   }
   const titles = packed.contributes.commands.map((c) => `kvmlock: ${c.title}`);
@@ -66,9 +66,12 @@ test('the packed manifest is the extension manifest: entry point, activation, co
   assert.deepEqual(Object.keys(packed.contributes.configuration.properties).sort(), [
     'kvmlock.checks',
     'kvmlock.debounceMs',
+    'kvmlock.indexMaxFiles',
     'kvmlock.inlayHints',
+    'kvmlock.interprocedural',
     'kvmlock.lockingRst',
     'kvmlock.logLevel',
+    'kvmlock.maxFileBytes',
     'kvmlock.server.path',
     'kvmlock.server.python',
   ]);
