@@ -345,7 +345,14 @@ def _awkward_positions(masked: bytearray, starts: list[int]) -> set[int]:
     paren = brace = 0
     prev = 0
     for start in sorted(starts):
-        paren += masked.count(b"(", prev, start) - masked.count(b")", prev, start)
+        # No parenthesis stays open past a `}` in column 0 (the end of a file-scope body in
+        # kernel style): count from there, so a `(` being typed in one function leaves the
+        # #if groups of the functions after it as they were (found by the edit fuzz).
+        end = masked.rfind(b"\n}", prev, start)
+        if end >= 0:
+            paren = masked.count(b"(", end, start) - masked.count(b")", end, start)
+        else:
+            paren += masked.count(b"(", prev, start) - masked.count(b")", prev, start)
         brace += masked.count(b"{", prev, start) - masked.count(b"}", prev, start)
         prev = start
         before = _prev_significant(masked, start)
