@@ -7,6 +7,7 @@ start, imports, the protocol and the server's own scheduling.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -16,7 +17,10 @@ from queue import Empty, Queue
 
 
 def serve_command() -> list[str]:
+    """`kvmlock serve`, or KVMLOCK_SERVE_CMD (e.g. the server under a profiler)."""
     exe = Path(sys.executable).with_name("kvmlock")
+    if os.environ.get("KVMLOCK_SERVE_CMD"):
+        return os.environ["KVMLOCK_SERVE_CMD"].split()
     return [str(exe), "serve"] if exe.exists() else [sys.executable, "-m", "kvmlock.cli", "serve"]
 
 
