@@ -4,6 +4,7 @@ pack. A buffer the reader cannot use keeps the previous rules in force."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from lsprotocol import types
@@ -76,6 +77,7 @@ class RulesState:
         clear_caches()
 
 
+@lru_cache(maxsize=256)
 def _key(path: Path) -> str:
     try:
         return str(path.resolve())

@@ -18,8 +18,10 @@ from .model import RuleBase
 RELATIVE = Path("Documentation") / "virt" / "kvm" / "locking.rst"
 
 
+@lru_cache(maxsize=1024)
 def find_locking_rst(start: Path) -> Path | None:
-    """The locking.rst of the nearest enclosing directory (of `start` or above) that has one."""
+    """The locking.rst of the nearest enclosing directory (of `start` or above) that has one.
+    Cached: the language server asks for every keystroke (clear_caches() forgets)."""
     try:
         directory = start.resolve()
         if not directory.is_dir():
@@ -63,18 +65,25 @@ def load_rules(locking_rst: Path | None = None, near: Path | None = None) -> Rul
 
 def clear_caches() -> None:
     """Forget discovered paths and parsed files (tests, or a server told files moved)."""
+    find_locking_rst.cache_clear()
     _find_from.cache_clear()
+    _resolved.cache_clear()
     _parse.cache_clear()
     _builtin.cache_clear()
 
 
 def _load_file(path: Path) -> RuleBase | None:
     try:
-        resolved = path.resolve()
-        stat = resolved.stat()
+        resolved = _resolved(path)
+        stat = resolved.stat()  # every time: a file changed on disk is read again
     except OSError:
         return None
     return _parse(resolved, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _resolved(path: Path) -> Path:
+    return path.resolve()
 
 
 @lru_cache(maxsize=16)
