@@ -28,7 +28,6 @@ from kvmlock.rules.model import (
     RuleBase,
 )
 
-_WS = re.compile(r"\s+")
 # In-file line numbers inside messages are marked while a message is built, so a cached
 # finding can be moved when lines are inserted above its function (see Finding.shifted).
 _REF = re.compile("\ue000(\\d+)\ue001")
@@ -319,7 +318,7 @@ class EventChecks:
 
     def _call_text(self, node: Node) -> str:
         raw = self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
-        text = _WS.sub(" ", raw).strip()
+        text = " ".join(raw.split())
         return text if len(text) <= 72 else text[:69] + "..."
 
     def _emit(

@@ -50,7 +50,7 @@ _INERT = frozenset(
     }
 )
 _ERRNO = re.compile(r"^-\s*E[A-Z0-9]+$|^-\s*\d+$")
-_WS = re.compile(r"\s+")
+_WORD = re.compile(rb"[A-Za-z_]\w*")
 
 
 class GiveUp(Exception):
@@ -483,10 +483,12 @@ class FunctionWalker:
                 state = self.expr(fn.child_by_field_name("arguments"), state)
             if args is not None:
                 for arg in args.named_children:
+                    if arg.type in _INERT:
+                        continue
                     state = self.expr(arg, state)
                     if state is None:
                         return None
-            return self._call(node, state)
+            return self._call(node, state, fn, args)
         if kind == "assignment_expression":
             right = node.child_by_field_name("right")
             left = node.child_by_field_name("left")
@@ -528,8 +530,8 @@ class FunctionWalker:
             return state.with_value(name, _classify_value(value, self.text, state))
         return state
 
-    def _call(self, node: Node, state: State) -> State | None:
-        fn = node.child_by_field_name("function")
+    def _call(self, node: Node, state: State, fn: Node | None, args: Node | None) -> State | None:
+        """A call whose arguments have been evaluated; `fn` and `args` are its fields."""
         if fn is None:
             return state
         if fn.type == "call_expression":
@@ -539,7 +541,7 @@ class FunctionWalker:
             return None
         entry = self.api.functions.get(name)
         if entry is None:
-            self._observe_call(state, node, fn)
+            self._observe_call(state, node, fn, args)
             return state
         ref = self._lock_ref(entry, node)
         if ref is None:
@@ -574,7 +576,8 @@ class FunctionWalker:
         if name_node is None or maker_args is None or not maker_args.named_child_count:
             return state
         if self.scope.node_text(name_node) not in _GUARD_MAKERS:
-            self._observe_call(state, node, maker)  # static_call(x)(...), kvm_x86_call(x)(...)
+            # static_call(x)(...), kvm_x86_call(x)(...)
+            self._observe_call(state, node, maker, node.child_by_field_name("arguments"))
             return state
         entry = self.api.guards.get(self.scope.node_text(maker_args.named_children[0]))
         args = node.child_by_field_name("arguments")
@@ -647,10 +650,9 @@ class FunctionWalker:
             return replace(released, borrowed=released.borrowed | {held.base})
         return released
 
-    def _observe_call(self, state: State, node: Node, callee: Node) -> None:
+    def _observe_call(self, state: State, node: Node, callee: Node, args: Node | None) -> None:
         if not self.reporting:
             return
-        args = node.child_by_field_name("arguments")
         arguments = [a for a in args.named_children if a.type != "comment"] if args else []
         classes = []
         for arg in arguments:
@@ -805,7 +807,8 @@ class FunctionWalker:
         node = strip_parens(node)
         if _has_effects(node):
             return None
-        return _WS.sub("", self.text[node.start_byte : node.end_byte].decode("utf-8", "replace"))
+        text = self.text[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        return "".join(text.split())
 
     # --- return values ------------------------------------------------------------------
 
@@ -838,7 +841,7 @@ _STATEMENTS = {
 
 def _macro_name(source: bytes, node: Node) -> str | None:
     """Which keyword or macro the original text has where the rewritten tree has if/while."""
-    match = re.match(rb"[A-Za-z_]\w*", source[node.start_byte : node.start_byte + 64])
+    match = _WORD.match(source, node.start_byte, node.start_byte + 64)
     return match.group().decode() if match else None
 
 
@@ -990,7 +993,7 @@ def _plain_name(node: Node | None, text: bytes) -> str | None:
 
 
 def _classify_value(value: Node, text: bytes, state: State) -> str:
-    raw = _WS.sub(" ", text[value.start_byte : value.end_byte].decode("utf-8", "replace")).strip()
+    raw = " ".join(text[value.start_byte : value.end_byte].decode("utf-8", "replace").split())
     return _classify_text(raw, state)
 
 
