@@ -13,7 +13,8 @@ soak      : one generated kernel-style file (--base-lines) open in the server; c
             coalesced (debounceMs 10). Every --check-every edits the client waits for the
             diagnostics of the current version and compares them with those a second server
             publishes for a fresh didOpen of the same text under the same URI. Counted: edits,
-            checks, mismatches (the text is kept with --keep DIR), crashes (the server exited;
+            checks, mismatches (with --keep DIR: the text at the check before and the changes
+            since, to replay), crashes (the server exited;
             both servers are restarted from the base text), errors the server logged
             (window/logMessage of type Error), and VmRSS/VmHWM of the edited server's process
             from /proc at every check. Stops after --edits edits or --seconds seconds.
@@ -141,12 +142,14 @@ def soak(args, base: str, pastes: list[str]) -> dict:
     crashes: list[dict] = []
     rss: list[dict] = []
     recent: list[str] = []
+    since: list[list[dict]] = []  # the didChange contents since the last check
+    checked_text = base  # the text at the last check
     started = time.perf_counter()
     main.open(URI, text)
     main.diagnostics(URI, 1)
 
     def restart(reason: str) -> None:
-        nonlocal main, reference, text, version, checked
+        nonlocal main, reference, text, version, checked, checked_text
         crashes.append(
             {
                 "edits": edits,
@@ -160,12 +163,13 @@ def soak(args, base: str, pastes: list[str]) -> dict:
             server.proc.kill()
             server.proc.wait()
         main, reference = start(), start()
-        text, version, checked = base, 1, 1
+        text, version, checked, checked_text = base, 1, 1, base
+        since.clear()
         main.open(URI, text)
         main.diagnostics(URI, 1)
 
     def check() -> None:
-        nonlocal checks, checked
+        nonlocal checks, checked, checked_text
         checked = version
         got = main.diagnostics(URI, version)
         reference.open(URI, text, version)
@@ -192,10 +196,21 @@ def soak(args, base: str, pastes: list[str]) -> dict:
             if args.keep:
                 keep = Path(args.keep)
                 keep.mkdir(parents=True, exist_ok=True)
-                name = keep / f"mismatch-{args.seed}-{edits}.c"
-                name.write_text(text, encoding="utf-8")
-                entry["text"] = str(name)
+                name = keep / f"mismatch-{args.seed}-{edits}.json"
+                # Enough to replay in process: the text at the last check (it matched) and
+                # the changes since, with both servers' diagnostics.
+                replay = {
+                    "before": checked_text,
+                    "changes": since,
+                    "final": text,
+                    "published": got,
+                    "fresh": fresh,
+                }
+                name.write_text(json.dumps(replay), encoding="utf-8")
+                entry["replay"] = str(name)
             mismatches.append(entry)
+        checked_text = text
+        since.clear()
 
     next_check = args.check_every
     while edits < args.edits and (not args.seconds or time.perf_counter() - started < args.seconds):
@@ -212,6 +227,7 @@ def soak(args, base: str, pastes: list[str]) -> dict:
             changes.append(change)
             edits += 1
         version += 1
+        since.append(changes)
         try:
             main.change(URI, version, changes)
             if rng.random() < 0.2:
@@ -335,7 +351,7 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=1000, help="changes in the burst (0: none)")
     parser.add_argument("--documents", type=int, default=0, help="documents mode: N files")
     parser.add_argument("--lines", type=int, default=10_000, help="lines per document")
-    parser.add_argument("--keep", help="directory for the texts of mismatches")
+    parser.add_argument("--keep", help="directory for replays of mismatches (JSON)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()
