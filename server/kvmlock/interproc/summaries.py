@@ -413,6 +413,12 @@ class SummaryIndex:
         """The component's summaries from its members' direct facts up to a fixpoint (from
         the bottom, so a fact that lost its cause in an edit does not keep itself alive
         around a cycle)."""
+        if len(component) == 1 and component[0] not in self.callers.get(component[0], ()):
+            # Most functions: not recursive, callees done, so one computation is the fixpoint.
+            key = component[0]
+            self._taken_by_callees.pop(key, None)
+            self.summaries[key] = self._recompute(key)
+            return
         for key in component:
             self.summaries[key] = self._copy(self.direct[key])
             self._taken_by_callees.pop(key, None)
