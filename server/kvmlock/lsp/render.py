@@ -25,7 +25,7 @@ _SEVERITY = {
 # of a file's diagnostics again, and most of them are those of the keystroke before: the
 # findings of functions the edit did not touch, at the same lines.
 _BUILT: dict[tuple, types.Diagnostic] = {}
-_BUILT_LIMIT = 20_000
+_BUILT_LIMIT = 4096  # ~1.5 KB each: a few MB at most
 
 
 def to_diagnostic(
