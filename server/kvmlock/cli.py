@@ -435,6 +435,7 @@ def _through_calls(
     def rules_in(directory: str) -> RuleBase:
         return load_rules(Path(locking_rst) if locking_rst else None, near=Path(directory))
 
+    @cache  # asked once per function and call site
     def rules_for(path: str) -> RuleBase:
         return rules_in(os.path.dirname(path) or ".")
 
