@@ -92,9 +92,12 @@ class Server(Client):
         return self.diagnostics_for(uri, version, timeout)["params"]["diagnostics"]
 
 
+OPTIONS = {"debounceMs": 10}
+
+
 def start() -> Server:
     server = Server()
-    server.initialize(None, {"debounceMs": 10})
+    server.initialize(None, OPTIONS)
     return server
 
 
@@ -352,9 +355,14 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=0, help="documents mode: N files")
     parser.add_argument("--lines", type=int, default=10_000, help="lines per document")
     parser.add_argument("--keep", help="directory for replays of mismatches (JSON)")
+    parser.add_argument(
+        "--no-interprocedural", action="store_true", help="the setting off in both servers"
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.no_interprocedural:
+        OPTIONS["interprocedural"] = False
     if args.quick:
         args.edits, args.check_every, args.base_lines, args.burst = 60, 10, 300, 100
         args.documents, args.lines = 3, 500
@@ -364,6 +372,7 @@ def main() -> None:
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load": os.getloadavg(),
         "command": " ".join(sys.argv),
+        "options": OPTIONS,
     }
     if not args.documents or args.quick:
         base = generate(args.base_lines, 8)
