@@ -1,6 +1,5 @@
 """Start-up: `initialize` is answered without the analysis, the rule reader or the workspace
-index loaded (they are imported after that answer, or on first use); see
-benchmarks/startup.py for the times."""
+index loaded (they are imported on first use); see benchmarks/startup.py for the times."""
 
 from __future__ import annotations
 
@@ -31,21 +30,3 @@ def test_the_server_module_imports_without_the_analysis():
     )
     assert "kvmlock.lsp.server" in loaded
     assert sorted(loaded & set(DEFERRED)) == []
-
-
-def test_warm_up_loads_what_the_first_document_needs():
-    code = (
-        "import sys, kvmlock.lsp.server as s; s.warm_up(index=True); "
-        "print('\\n'.join(sorted(sys.modules)))"
-    )
-    loaded = set(
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.split()
-    )
-    assert {
-        "kvmlock.lsp.documents",
-        "kvmlock.lsp.rules_state",
-        "kvmlock.lsp.workspace_index",
-        "kvmlock.syntax.rewrite",
-    } <= loaded

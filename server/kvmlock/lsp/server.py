@@ -21,9 +21,10 @@ from kvmlock.lsp.protocol import KvmlockProtocol
 from kvmlock.lsp.settings import Settings, parse_settings
 
 # The analysis, the rule reader and the workspace index are imported where they are first
-# used (the first document, `initialized`), not here: `initialize` is answered without them
-# (~0.2-0.3 s of imports and regex compilation), and `warm_up()` loads them right after that
-# answer, while the client reads it. See benchmarks/startup.py.
+# used (`initialized`, the first document), not here: `initialize` is answered without them
+# (~0.2-0.3 s of imports and regex compilation). Importing them right after that answer
+# instead (a warm-up while the client reads it) did not measurably shorten the time to the
+# first diagnostics. See benchmarks/startup.py.
 if TYPE_CHECKING:
     from kvmlock.analysis.findings import Finding
     from kvmlock.lsp.documents import OpenDocument
@@ -49,6 +50,7 @@ class KvmlockServer(LanguageServer):
         self.documents: dict[str, OpenDocument] = {}
         self._rules: RulesState | None = None
         self.pending: dict[str, asyncio.Task] = {}
+        self.loud: set[str] = set()  # pending runs that must publish (not `quiet`)
         self.pull_diagnostics = False
         self.analyses = 0  # analyses run: coalescing keeps this far below the edit count
         self.index: ServerIndex | None = None  # interprocedural; None when turned off
@@ -137,6 +139,13 @@ class KvmlockServer(LanguageServer):
         previous = self.pending.pop(doc.uri, None)
         if previous is not None:
             previous.cancel()
+            # A re-check for another document's sake must not swallow a publish still due
+            # (an edit's, a settings or rules change's): the run that replaces it publishes.
+            quiet = quiet and doc.uri not in self.loud
+        if quiet:
+            self.loud.discard(doc.uri)
+        else:
+            self.loud.add(doc.uri)
         wait = self.settings.debounce_ms / 1000 if delay is None else delay
         self.pending[doc.uri] = asyncio.ensure_future(self._analyse_later(doc, wait, quiet))
 
@@ -149,6 +158,7 @@ class KvmlockServer(LanguageServer):
         if self.documents.get(doc.uri) is not doc:
             return
         self.pending.pop(doc.uri, None)
+        self.loud.discard(doc.uri)
         self.publish(doc, quiet)
 
     def publish(self, doc: OpenDocument, quiet: bool = False) -> None:
@@ -357,21 +367,6 @@ def initialize(ls: KvmlockServer, params: types.InitializeParams) -> None:
     ls.settings = settings
     for problem in problems:
         log.warning("%s", problem)
-    # Runs once this answer is written (pygls writes it before reading the next message).
-    asyncio.get_running_loop().call_soon(warm_up, settings.interprocedural)
-
-
-def warm_up(index: bool = True) -> None:
-    """Import what `initialized` and the first document need, so that the client's next
-    messages find them loaded; the imports overlap the client's handling of the answer to
-    `initialize` instead of following it."""
-    import importlib
-
-    modules = ["kvmlock.lsp.documents", "kvmlock.lsp.render", "kvmlock.lsp.rules_state"]
-    if index:
-        modules.append("kvmlock.lsp.workspace_index")
-    for name in modules:
-        importlib.import_module(name)
 
 
 @server.feature(types.INITIALIZED)
@@ -462,6 +457,7 @@ def did_close(ls: KvmlockServer, params: types.DidCloseTextDocumentParams) -> No
     uri = params.text_document.uri
     doc = ls.documents.pop(uri, None)
     task = ls.pending.pop(uri, None)
+    ls.loud.discard(uri)
     if task is not None:
         task.cancel()
     ls.published.pop(uri, None)
@@ -485,6 +481,7 @@ def pull_diagnostics(
     if doc is None:
         return types.RelatedFullDocumentDiagnosticReport(items=[])
     task = ls.pending.pop(doc.uri, None)
+    ls.loud.discard(doc.uri)
     if task is not None:
         task.cancel()
     if doc.analysed_version == doc.version and doc.parsed is not None:
