@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import tree_sitter_c
 from tree_sitter import Language, Node, Parser, Tree
 
 from kvmlock.syntax import rewrite as _rewrite
 from kvmlock.syntax.rewrite import Annotation
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from kvmlock.syntax.functions import FunctionInfo, Shift
@@ -128,6 +131,7 @@ class SourceDocument:
         self.tail_shift: Shift | None = None  # see syntax.incremental.reindex
         # The function range the last edit was rewritten and parsed in alone, if it was.
         self.last_window: tuple[int, int] | None = None
+        self._derived: dict[str, tuple[int, object]] = {}
 
     def __repr__(self) -> str:
         return f"SourceDocument(path={self.path!r}, {len(self.source)} bytes)"
@@ -171,6 +175,13 @@ class SourceDocument:
         self.index_recovered = (
             any(f.recovered for f in functions) if recovered is None else recovered
         )
+
+    def derived(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per text: whole-tree queries asked for by several stages."""
+        found = self._derived.get(name)
+        if found is None or found[0] != self.generation:
+            found = self._derived[name] = (self.generation, compute())
+        return found[1]  # type: ignore[return-value]
 
     def is_current(self, fn: FunctionInfo) -> bool:
         """Whether `fn` was read from the current text's parse (else its nodes are older)."""

@@ -55,15 +55,20 @@ def ops_assignments(
     doc: SourceDocument, struct_names: Iterable[str] | None = None
 ) -> list[OpsAssignment]:
     """Every designated function assignment, restricted to struct_names when given."""
-    wanted = set(struct_names) if struct_names is not None else None
+    every = doc.derived("ops_assignments", lambda: _all_assignments(doc))
+    if struct_names is None:
+        return list(every)
+    wanted = set(struct_names)
+    return [a for a in every if a.struct_name in wanted]
+
+
+def _all_assignments(doc: SourceDocument) -> list[OpsAssignment]:
     result: list[OpsAssignment] = []
     for _pattern, caps in QueryCursor(_query()).matches(doc.tree.root_node):
         struct = _one(caps, "struct")
         if struct is None:
             continue
         struct_name = doc.original(struct)
-        if wanted is not None and struct_name not in wanted:
-            continue
         variable = _one(caps, "variable")
         field = _one(caps, "field")
         function = _one(caps, "function")
