@@ -185,12 +185,14 @@ def test_paste_replace_and_delete_all_then_edit():
     run_sequence(base, steps)
 
 
-def test_open_parenthesis_in_one_function_leaves_the_next_ones_conditionals():
+@pytest.mark.parametrize("first_end", ["\treturn r;\n}\n", "\treturn r; }\n"])
+def test_open_parenthesis_in_one_function_leaves_the_next_ones_conditionals(first_end):
     """Typing `(` in one function made the whole-file rewrite count it open at every later
     #if, flattening the #ifdef/#else of the next function, while the windowed rewrite of the
-    edited function left that function as it was (found by the edit fuzz)."""
+    edited function left that function as it was (found by the edit fuzz); also when the
+    function's closing brace is not in column 0."""
     base = (
-        "static int first(struct kvm *kvm)\n{\n\tint r = 0;\n\n\treturn r;\n}\n\n"
+        "static int first(struct kvm *kvm)\n{\n\tint r = 0;\n\n" + first_end + "\n"
         "static void second(struct kvm *kvm)\n{\n\twrite_lock(&kvm->mmu_lock);\n"
         "#ifdef CONFIG_X86_64\n\tsecond_tdp(kvm);\n#else\n\tspin_lock(&kvm->mmu_lock);\n"
         "#endif\n\twrite_unlock(&kvm->mmu_lock);\n}\n"

@@ -34,6 +34,7 @@ _DEFINE_PARAMS = re.compile(rb"\s*#[ \t]*define[ \t]+\w+\(([^)\n]*)\)")
 _NAMED_DOTS = re.compile(rb"\w[ \t]*(\.\.\.)")
 _COND = re.compile(rb"\s*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b")
 _BRACKETS = re.compile(rb"[(){};]")
+_BODY_END = re.compile(rb"\}[ \t]*\n(?:[ \t]*\n)*(?=[A-Za-z_])")
 _NAME_BEFORE = re.compile(rb"([A-Za-z_]\w*)\s*\Z")
 _IDENT = re.compile(rb"[A-Za-z_]\w*")
 # A whole macro argument that is a type, not an expression.
@@ -345,14 +346,20 @@ def _awkward_positions(masked: bytearray, starts: list[int]) -> set[int]:
     paren = brace = 0
     prev = 0
     for start in sorted(starts):
-        # No parenthesis stays open past a `}` in column 0 (the end of a file-scope body in
-        # kernel style): count from there, so a `(` being typed in one function leaves the
-        # #if groups of the functions after it as they were (found by the edit fuzz).
+        # No parenthesis stays open past the end of a body: a `}` in column 0, or (looked
+        # for only when one seems open) a `}` ending its line before a line that starts in
+        # column 0. Counted from there, a `(` being typed in one function leaves the #if
+        # groups of the functions after it as they were (found by the edit fuzz).
         end = masked.rfind(b"\n}", prev, start)
         if end >= 0:
             paren = masked.count(b"(", end, start) - masked.count(b")", end, start)
         else:
             paren += masked.count(b"(", prev, start) - masked.count(b")", prev, start)
+        if paren > 0:
+            for m in _BODY_END.finditer(masked, max(end, prev), start):
+                end = m.end()
+            if end > prev:
+                paren = masked.count(b"(", end, start) - masked.count(b")", end, start)
         brace += masked.count(b"{", prev, start) - masked.count(b"}", prev, start)
         prev = start
         before = _prev_significant(masked, start)
