@@ -10,7 +10,8 @@ from lsprotocol import types
 from kvmlock.lsp.documents import OpenDocument
 from kvmlock.lsp.positions import UTF16
 
-TEXT = "static void f(void)\n{\n\tx();\n}\n\nint é = 1;\n"
+TEXT = "static void f(void)\n{\n\tx(); // kvmlock: ignore[lock-order]\n}\n\nint é = 1;\n"
+MARK = "// kvmlock: ignore[all]"
 
 
 @st.composite
@@ -24,7 +25,7 @@ def changes(draw):
         end_character = draw(st.integers(0, 12))
         if end_line == line:
             end_character = max(end_character, character)
-        text = draw(st.sampled_from(["", "x", "\n", "é😀", "ab\ncd", "{}"]))
+        text = draw(st.sampled_from(["", "x", "\n", "é😀", "ab\ncd", "{}", MARK, "kvm", "lock:"]))
         result.append(
             types.TextDocumentContentChangePartial(
                 range=types.Range(
@@ -52,3 +53,20 @@ def test_recorded_range_covers_every_difference(sequence):
     assert before[:start] == after[:start]
     assert before[old_end:] == after[new_end:]
     assert len(before) - old_end == len(after) - new_end
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(changes(), min_size=1, max_size=4))
+def test_suppression_marks_counted_where_edits_land(batches):
+    """The live document counts suppression comments around each edit only; the count
+    stays that of the whole text, through batches of changes analysed together."""
+    from kvmlock.rules.builtin import builtin_rule_base
+
+    rules = builtin_rule_base()
+    doc = OpenDocument("file:///x.c", "/x.c", TEXT, 1)
+    doc.analyse(rules, frozenset({"lock-order"}))
+    for batch in batches:
+        for change in batch:
+            doc.apply(change, UTF16)
+        doc.analyse(rules, frozenset({"lock-order"}))
+        assert doc.live._marks == doc.source.count(b"kvmlock:")

@@ -70,10 +70,13 @@ def analyse_document(
     return collect_findings(doc.source, analyse_functions(doc, rules, enabled))
 
 
-def collect_findings(source: bytes, results: list[FunctionResult]) -> list[Finding]:
-    """The findings of a file's function results, suppressions applied, sorted."""
+def collect_findings(
+    source: bytes, results: list[FunctionResult], marked: bool | None = None
+) -> list[Finding]:
+    """The findings of a file's function results, suppressions applied, sorted. `marked`:
+    whether the source holds a suppression comment, when the caller knows."""
     findings = [f for result in results for f in result.findings]
-    return sorted(unsuppressed(source, findings), key=Finding.sort_key)
+    return sorted(unsuppressed(source, findings, marked), key=Finding.sort_key)
 
 
 @dataclass
@@ -196,9 +199,14 @@ def kind_hint(rules: RuleBase, cls: str) -> str:
     return ""
 
 
-def unsuppressed(source: bytes, findings: list[Finding]) -> list[Finding]:
+SUPPRESSION_MARK = b"kvmlock:"
+
+
+def unsuppressed(
+    source: bytes, findings: list[Finding], marked: bool | None = None
+) -> list[Finding]:
     """Drop findings on lines carrying `// kvmlock: ignore[rule-id]`."""
-    if not findings or b"kvmlock:" not in source:
+    if not findings or not (SUPPRESSION_MARK in source if marked is None else marked):
         return findings
     kept = []
     for finding in findings:

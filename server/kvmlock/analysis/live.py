@@ -7,12 +7,18 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from kvmlock.analysis.cache import FunctionCache, Splice
-from kvmlock.analysis.engine import FileContext, FunctionResult, collect_findings, file_context
+from kvmlock.analysis.engine import (
+    SUPPRESSION_MARK,
+    FileContext,
+    FunctionResult,
+    collect_findings,
+    file_context,
+)
 from kvmlock.analysis.findings import Finding
 from kvmlock.rules.model import RuleBase
 from kvmlock.syntax.document import SourceDocument, parse_document
 from kvmlock.syntax.functions import FunctionInfo
-from kvmlock.syntax.incremental import Reparse, reindex, reparse
+from kvmlock.syntax.incremental import Reparse, checked_hint, reindex, reparse
 
 
 class LiveDocument:
@@ -24,6 +30,7 @@ class LiveDocument:
         self.ctx: FileContext | None = None
         self.results: list[FunctionResult] = []
         self.findings: list[Finding] = []
+        self._marks = 0  # suppression comments in the source (counted where edits land)
 
     def update(
         self,
@@ -39,7 +46,10 @@ class LiveDocument:
         splice: Splice | None = None
         if self.parsed is None:
             self.parsed = parse_document(self.path, source)
+            self._marks = source.count(SUPPRESSION_MARK)
         elif self.parsed.source is not source and self.parsed.source != source:
+            hint = checked_hint(hint, self.parsed.source, source)
+            self._marks = _marks_after(self._marks, self.parsed.source, source, hint)
             previous = self.parsed._functions
             change = reparse(self.parsed, source, hint)
             index = reindex(self.parsed, previous, change) if previous is not None else None
@@ -56,8 +66,24 @@ class LiveDocument:
             ctx = file_context(self.parsed, rules, enabled)
         self.ctx = ctx
         self.results = self.cache.results(self.parsed, ctx, splice)
-        self.findings = collect_findings(self.parsed.source, self.cache.with_findings())
+        self.findings = collect_findings(
+            self.parsed.source, self.cache.with_findings(), marked=self._marks > 0
+        )
         return self.findings
+
+
+def _marks_after(
+    marks: int, old: bytes, new: bytes, hint: tuple[int, int, int] | None
+) -> int:
+    """The suppression-comment count after an edit: recounted around the edit only."""
+    if hint is None:
+        return new.count(SUPPRESSION_MARK)
+    start, old_end, new_end = hint
+    margin = len(SUPPRESSION_MARK) - 1  # a mark may straddle the edit's edges
+    low = max(start - margin, 0)
+    removed = old.count(SUPPRESSION_MARK, low, old_end + margin)
+    added = new.count(SUPPRESSION_MARK, low, new_end + margin)
+    return marks - removed + added
 
 
 def _within_function(change: Reparse, functions: list[FunctionInfo]) -> bool:

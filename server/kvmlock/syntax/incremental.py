@@ -76,7 +76,7 @@ def reparse(
     item (~4 ms on x86.c), the function's range takes ~0.05 ms and gives the same subtree.
     """
     old_text = doc.text
-    window = _rewrite_window(doc, new_source, _checked(hint, doc.source, new_source))
+    window = _rewrite_window(doc, new_source, checked_hint(hint, doc.source, new_source))
     rewritten = window.rewritten if window is not None else _rewrite.rewrite(new_source)
     new_text = rewritten.text
     if window is not None:  # the texts differ inside the window only
@@ -166,9 +166,10 @@ class _Window:
     old_end: int  # its end in the old text
 
 
-def _checked(
+def checked_hint(
     hint: tuple[int, int, int] | None, old: bytes, new: bytes
 ) -> tuple[int, int, int] | None:
+    """`hint` if it can describe an edit from `old` to `new`, else None."""
     if hint is None:
         return None
     start, old_end, new_end = hint

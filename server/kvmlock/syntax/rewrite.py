@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kvmlock.syntax.words import KernelWords, load_words
 
@@ -266,12 +267,7 @@ def _identifiers_containing(
     """(start, name) of each whole identifier containing one of the literals, in order."""
     seen: set[int] = set()
     hits: list[tuple[int, bytes]] = []
-    unique = set(literals)
-    # `kvm_for_each_vcpu` is found by the scan for `for_each` anyway.
-    unique = {lit for lit in unique if not any(o != lit and o in lit for o in unique)}
-    for lit in unique:
-        # The `\w*` tail consumes the rest of the identifier: one hit per identifier.
-        pattern = re.compile(re.escape(lit.encode()) + rb"\w*")
+    for pattern in _literal_patterns(frozenset(literals)):
         for m in pattern.finditer(masked):
             start = m.start()
             while start > 0 and masked[start - 1] in _WORD_BYTES:
@@ -284,6 +280,14 @@ def _identifiers_containing(
             hits.append((start, bytes(masked[start : m.end()])))
     hits.sort()
     return iter(hits)
+
+
+@lru_cache(maxsize=32)
+def _literal_patterns(literals: frozenset[str]) -> tuple[re.Pattern[bytes], ...]:
+    # `kvm_for_each_vcpu` is found by the scan for `for_each` anyway.
+    unique = sorted(lit for lit in literals if not any(o != lit and o in lit for o in literals))
+    # The `\w*` tail consumes the rest of the identifier: one hit per identifier.
+    return tuple(re.compile(re.escape(lit.encode()) + rb"\w*") for lit in unique)
 
 
 def _literal_prefixes(words: Iterable[str]) -> set[str]:
