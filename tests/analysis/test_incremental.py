@@ -206,3 +206,23 @@ def test_edits_pile_up_on_the_lagging_tree_until_a_whole_file_edit():
     fresh = parse_document("virt/kvm/x.c", source)
     assert str(live.parsed.tree.root_node) == str(fresh.tree.root_node)
     assert got == analyse_document(fresh, RULES)
+
+
+def test_parenthesis_typed_in_a_body_not_closed_in_column_zero_rewrites_the_file():
+    """The whole-file rewrite counts parentheses on past a `}` that is not in column 0 and
+    not followed by a column-0 line, so a `(` typed there changes how the next function's
+    #ifdef/#else is read: the window must not be used (the case the edit fuzz's fix in
+    rewrite.py leaves open)."""
+    base = (
+        b"static int first(struct kvm *kvm)\n{\n\tint r = 0;\n\n\treturn r; }\n"
+        b" static void second(struct kvm *kvm)\n{\n\twrite_lock(&kvm->mmu_lock);\n"
+        b"#ifdef CONFIG_X86_64\n\tsecond_tdp(kvm);\n#else\n\tspin_lock(&kvm->mmu_lock);\n"
+        b"#endif\n\twrite_unlock(&kvm->mmu_lock);\n}\n"
+    )
+    for typed in (b"(", b")"):
+        live = LiveDocument("virt/kvm/x.c")
+        live.update(base, RULES, ENABLED)
+        at = base.index(b"int r")
+        source = base[:at] + typed + base[at:]
+        got = live.update(source, RULES, ENABLED)
+        assert got == analyse_document(parse_document("virt/kvm/x.c", source), RULES)

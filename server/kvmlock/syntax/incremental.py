@@ -212,6 +212,13 @@ def _rewrite_window(
     if index < 0 or functions[index].end_byte < old_end:
         return None
     first, last = functions[index].start_byte, functions[index].end_byte
+    if old_source[last - 2 : last] != b"\n}" and _paren_balance(
+        old_source, start, old_end
+    ) != _paren_balance(new_source, start, new_end):
+        # The whole-file rewrite counts parentheses across a body that does not end with a
+        # column-0 `}` (see rewrite._awkward_positions): a `(` typed here could change how
+        # the #if groups of the functions after it are read.
+        return None
     if doc.last_window != (first, last) and (
         _rewrite.rewrite(old_source[first:last]).text != doc.text[first:last]
     ):
@@ -229,6 +236,10 @@ def _rewrite_window(
     return _Window(
         _rewrite.Rewritten(text=text, annotations=annotations), first, last + delta, last
     )
+
+
+def _paren_balance(data: bytes, start: int, end: int) -> int:
+    return data.count(b"(", start, end) - data.count(b")", start, end)
 
 
 def _touches_column_zero(source: bytes, start: int, end: int) -> bool:
