@@ -258,6 +258,13 @@ def soak(args, base: str, pastes: list[str]) -> dict:
         "rss": rss,
         "peak_rss_mb": max((r["hwm_mb"] for r in rss), default=0.0),
     }
+    if main.alive():
+        # With PYTHONTRACEMALLOC set, the edited server says where its memory went.
+        stats = main.request(
+            "workspace/executeCommand", {"command": "kvmlock.serverStats"}
+        ).get("result") or {}
+        if "memory" in stats:
+            result["memory"] = stats["memory"]
     burst_result = burst(args, main, reference, base, version) if args.burst else None
     for server in (main, reference):
         server.close()

@@ -716,13 +716,29 @@ def locking_rst_location(ls: KvmlockServer, *args: Any) -> dict[str, Any]:
 
 @server.command(SERVER_STATS)
 def server_stats(ls: KvmlockServer, *args: Any) -> dict[str, Any]:
-    """Counters for tests, benchmarks and bug reports."""
-    return {
+    """Counters for tests, benchmarks and bug reports; with PYTHONTRACEMALLOC set, where the
+    server's memory was allocated."""
+    import tracemalloc
+
+    stats: dict[str, Any] = {
         "analyses": ls.analyses,
         "documents": len(ls.documents),
         "pending": len(ls.pending),
+        # Messages pygls still holds a future for (the one answering this request included).
+        "inFlight": len(ls.protocol._request_futures),
         "index": ls.index.describe_state() if ls.index is not None else {"state": "off"},
     }
+    if tracemalloc.is_tracing():
+        snapshot = tracemalloc.take_snapshot()
+        top = snapshot.statistics("lineno")[:20]
+        stats["memory"] = {
+            "traced_kb": tracemalloc.get_traced_memory()[0] // 1024,
+            "top": [
+                {"site": str(stat.traceback[0]), "kb": stat.size // 1024, "blocks": stat.count}
+                for stat in top
+            ],
+        }
+    return stats
 
 
 @server.command(OPEN_RULE)
