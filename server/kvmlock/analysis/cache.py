@@ -46,6 +46,7 @@ class FunctionCache:
         self._results: list[FunctionResult] = []  # the last results, in function order
         self._with_findings: dict[int, FunctionResult] = {}  # those of them with findings
         self._context: tuple | None = None
+        self.last_rebuilt = True
         self.stats = CacheStats()
 
     def results(
@@ -61,6 +62,7 @@ class FunctionCache:
             and len(self._entries) < 2 * len(functions) + 64  # else rebuild: drops old keys
         )
         self._context = context
+        self.last_rebuilt = not usable  # the results were looked up afresh, not spliced
         if usable:
             assert splice is not None
             return self._spliced(doc, ctx, splice)

@@ -31,6 +31,12 @@ class LiveDocument:
         self.results: list[FunctionResult] = []
         self.findings: list[Finding] = []
         self._marks = 0  # suppression comments in the source (counted where edits land)
+        # Updates that changed the text, and how the last one changed the results: (kept
+        # before, kept after, lines added) when it spliced them, for consumers that keep
+        # something per result (the interprocedural records).
+        self.updates = 0
+        self.last_splice: tuple[int, int, int] | None = None
+        self.identity = object()  # tells this document's updates from another's
 
     def update(
         self,
@@ -48,6 +54,8 @@ class LiveDocument:
             self.parsed = parse_document(self.path, source)
             self._marks = source.count(SUPPRESSION_MARK)
         elif self.parsed.source is not source and self.parsed.source != source:
+            self.updates += 1
+            self.last_splice = None
             hint = checked_hint(hint, self.parsed.source, source)
             self._marks = _marks_after(self._marks, self.parsed.source, source, hint)
             previous = self.parsed._functions
@@ -57,6 +65,7 @@ class LiveDocument:
                 self.parsed.set_functions(index.functions, recovered=False)
                 inside_function = _within_function(change, index.functions)
                 splice = Splice(kept_before=index.kept_before, kept_after=index.kept_after)
+                self.last_splice = (index.kept_before, index.kept_after, change.line_delta)
         if rules is not self.rules:
             self.cache = FunctionCache()
             self.rules = rules
@@ -66,10 +75,19 @@ class LiveDocument:
             ctx = file_context(self.parsed, rules, enabled)
         self.ctx = ctx
         self.results = self.cache.results(self.parsed, ctx, splice)
+        if self.cache.last_rebuilt:
+            self.last_splice = None  # the cache did not splice after all
         self.findings = collect_findings(
             self.parsed.source, self.cache.with_findings(), marked=self._marks > 0
         )
         return self.findings
+
+
+def splice_note(live: LiveDocument) -> tuple[object, int, tuple[int, int, int] | None]:
+    """Which update `live.results` are of (document, update number) and how that update
+    changed them, for a consumer that keeps something per result: (results kept before,
+    kept after, lines added), or None when they were rebuilt."""
+    return (live.identity, live.updates, live.last_splice)
 
 
 def _marks_after(

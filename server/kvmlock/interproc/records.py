@@ -3,11 +3,13 @@ function tables it initialises. Plain, picklable data built right after the per-
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from kvmlock.analysis.engine import FunctionResult
 from kvmlock.analysis.observations import Observations
 from kvmlock.syntax.document import SourceDocument
+from kvmlock.syntax.functions import FunctionInfo
 from kvmlock.syntax.initialisers import array_members, ops_assignments
 
 
@@ -70,43 +72,111 @@ class RecordBuilder:
         # per-function cache had moved them by; the record)
         self._by_observations: dict[int, tuple[Observations, int, FunctionRecord]] = {}
         self._tables: tuple[TableEntry, ...] | None = None
+        self._records: list[FunctionRecord] = []
+        self._names: Counter[str] = Counter()  # definitions per name in the file
+        self._seen: tuple[object, int] | None = None  # the update the records are of
 
     def build(
-        self, doc: SourceDocument, results: list[FunctionResult], same_tables: bool = False
+        self,
+        doc: SourceDocument,
+        results: list[FunctionResult],
+        same_tables: bool = False,
+        splice: tuple[object, int, tuple[int, int, int] | None] | None = None,
     ) -> FileRecord:
         """`same_tables`: the edit stayed inside one function body, where no initialiser
-        of an ops struct or handler array can be, so the previous tables still hold."""
-        functions = []
-        seen: dict[str, int] = {}
-        kept: dict[int, tuple[Observations, int, FunctionRecord]] = {}
-        by_observations = self._by_observations
-        for info, result in zip(doc.functions, results, strict=True):
-            name = info.name
-            ordinal = seen.get(name, 0)
-            seen[name] = ordinal + 1
-            raw = result.raw_observations
-            moved_lines = result.moved_by[1]
-            old = by_observations.get(id(raw))
-            # The cache places a result at the line it was analysed at plus the lines it
-            # moved it by: the same pair is the same line, found without a search.
-            if old is not None and old[1] == moved_lines and old[2].ordinal == ordinal:
-                record = old[2]
-            else:
-                record = FunctionRecord(
-                    path=doc.path,
-                    name=name,
-                    is_static=info.is_static,
-                    line=doc.line_col(info.start_byte)[0],
-                    parameters=tuple(p.name for p in info.parameters),
-                    observations=result.observations,
-                    ordinal=ordinal,
-                    origin=raw,
-                )
-            kept[id(raw)] = (raw, moved_lines, record)
-            functions.append(record)
-        self._by_observations = kept
+        of an ops struct or handler array can be, so the previous tables still hold.
+        `splice` (analysis.live.splice_note): which update the results are of and how they
+        changed since the ones before; when the last build saw those, typing inside a
+        function re-records that function only."""
+        functions = self._spliced(doc, results, splice) if splice is not None else None
+        if functions is None:
+            functions = self._every(doc, results)
+        self._records = functions
+        self._seen = (splice[0], splice[1]) if splice is not None else None
         if not same_tables or self._tables is None:
             tables = [TableEntry(a.struct_name, a.field, a.function) for a in ops_assignments(doc)]
             tables += [TableEntry(m.array, "", m.function) for m in array_members(doc)]
             self._tables = tuple(tables)
         return FileRecord(doc.path, tuple(functions), self._tables)
+
+    def _every(self, doc: SourceDocument, results: list[FunctionResult]) -> list[FunctionRecord]:
+        functions = []
+        seen: dict[str, int] = {}
+        kept: dict[int, tuple[Observations, int, FunctionRecord]] = {}
+        for info, result in zip(doc.functions, results, strict=True):
+            ordinal = seen.get(info.name, 0)
+            seen[info.name] = ordinal + 1
+            record = self._record(doc, info, result, ordinal)
+            kept[id(result.raw_observations)] = (result.raw_observations, record[0], record[1])
+            functions.append(record[1])
+        self._by_observations = kept
+        self._names = Counter(seen)
+        return functions
+
+    def _spliced(
+        self,
+        doc: SourceDocument,
+        results: list[FunctionResult],
+        splice: tuple[object, int, tuple[int, int, int] | None],
+    ) -> list[FunctionRecord] | None:
+        """The previous records with the edited stretch re-recorded, when the last build saw
+        the results just before this update, no line moved, and the functions of the stretch
+        have names found nowhere else in the file (so no ordinal elsewhere changes); else
+        None."""
+        identity, update, change = splice
+        if change is None or self._seen != (identity, update - 1):
+            return None
+        before, after, lines = change
+        old = self._records
+        if (
+            lines
+            or before + after > min(len(old), len(results))
+        ):
+            return None
+        infos = doc.functions[before : len(results) - after]
+        old_middle = old[before : len(old) - after]
+        old_names = Counter(r.name for r in old_middle)
+        new_names = Counter(info.name for info in infos)
+        if any(self._names[name] != count for name, count in old_names.items()) or any(
+            name not in old_names and self._names[name] for name in new_names
+        ):
+            return None
+        by_observations = self._by_observations
+        for record in old_middle:
+            entry = by_observations.get(id(record.origin))
+            if entry is not None and entry[2] is record:
+                del by_observations[id(record.origin)]
+        middle = []
+        seen: dict[str, int] = {}
+        for info, result in zip(infos, results[before : len(results) - after], strict=True):
+            ordinal = seen.get(info.name, 0)
+            seen[info.name] = ordinal + 1
+            moved_lines, record = self._record(doc, info, result, ordinal)
+            by_observations[id(result.raw_observations)] = (
+                result.raw_observations, moved_lines, record
+            )
+            middle.append(record)
+        self._names.subtract(old_names)
+        self._names.update(new_names)
+        return [*old[:before], *middle, *old[len(old) - after :]]
+
+    def _record(
+        self, doc: SourceDocument, info: FunctionInfo, result: FunctionResult, ordinal: int
+    ) -> tuple[int, FunctionRecord]:
+        raw = result.raw_observations
+        moved_lines = result.moved_by[1]
+        old = self._by_observations.get(id(raw))
+        # The cache places a result at the line it was analysed at plus the lines it moved
+        # it by: the same pair is the same line, found without a search.
+        if old is not None and old[1] == moved_lines and old[2].ordinal == ordinal:
+            return moved_lines, old[2]
+        return moved_lines, FunctionRecord(
+            path=doc.path,
+            name=info.name,
+            is_static=info.is_static,
+            line=doc.line_col(info.start_byte)[0],
+            parameters=tuple(p.name for p in info.parameters),
+            observations=result.observations,
+            ordinal=ordinal,
+            origin=raw,
+        )

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from kvmlock.analysis.engine import unsuppressed
 from kvmlock.analysis.findings import Finding, Span
+from kvmlock.analysis.live import splice_note
 from kvmlock.cli import SOURCE_SUFFIXES, FileResult, check_file
 from kvmlock.interproc.records import FileRecord, RecordBuilder
 from kvmlock.interproc.summaries import Summary
@@ -161,7 +162,7 @@ class ServerIndex:
             return set()  # re-checked for another document's sake: its text did not change
         started = time.perf_counter()
         builder = self._builders.setdefault(doc.path, RecordBuilder())
-        record = builder.build(doc.parsed, doc.results, same_tables)
+        record = builder.build(doc.parsed, doc.results, same_tables, splice_note(doc.live))
         self.buffers[doc.path] = record
         self._recorded[doc.path] = doc.parsed.source
         if self.workspace is None:
