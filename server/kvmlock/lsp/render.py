@@ -33,7 +33,8 @@ def to_diagnostic(
 ) -> types.Diagnostic:
     span = finding.span
     severity = settings.severity_for(finding.rule, finding.severity)
-    starts, data = index.starts, index.data
+    data = index.data
+    start, end = span.start_byte, span.end_byte
     key = (
         uri,
         encoding,
@@ -44,8 +45,8 @@ def to_diagnostic(
         span.line,
         span.end_line,
         # The text before each end on its line decides the character offsets.
-        data[starts[span.line - 1] : span.start_byte] if span.line <= len(starts) else None,
-        data[starts[span.end_line - 1] : span.end_byte] if span.end_line <= len(starts) else None,
+        data[data.rfind(b"\n", 0, start) + 1 : start],
+        data[data.rfind(b"\n", 0, end) + 1 : end],
     )
     built = _BUILT.get(key)
     if built is None:
