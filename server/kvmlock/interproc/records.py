@@ -100,17 +100,10 @@ class RecordBuilder:
         return FileRecord(doc.path, tuple(functions), self._tables)
 
     def _every(self, doc: SourceDocument, results: list[FunctionResult]) -> list[FunctionRecord]:
-        functions = []
-        seen: dict[str, int] = {}
-        kept: dict[int, tuple[Observations, int, FunctionRecord]] = {}
-        for info, result in zip(doc.functions, results, strict=True):
-            ordinal = seen.get(info.name, 0)
-            seen[info.name] = ordinal + 1
-            record = self._record(doc, info, result, ordinal)
-            kept[id(result.raw_observations)] = (result.raw_observations, record[0], record[1])
-            functions.append(record[1])
-        self._by_observations = kept
-        self._names = Counter(seen)
+        entries: dict[int, tuple[Observations, int, FunctionRecord]] = {}
+        functions = self._recorded(doc, doc.functions, results, entries)
+        self._by_observations = entries
+        self._names = Counter(info.name for info in doc.functions)
         return functions
 
     def _spliced(
@@ -128,10 +121,7 @@ class RecordBuilder:
             return None
         before, after, lines = change
         old = self._records
-        if (
-            lines
-            or before + after > min(len(old), len(results))
-        ):
+        if lines or before + after > min(len(old), len(results)):
             return None
         infos = doc.functions[before : len(results) - after]
         old_middle = old[before : len(old) - after]
@@ -141,24 +131,36 @@ class RecordBuilder:
             name not in old_names and self._names[name] for name in new_names
         ):
             return None
+        entries: dict[int, tuple[Observations, int, FunctionRecord]] = {}
+        middle = self._recorded(doc, infos, results[before : len(results) - after], entries)
         by_observations = self._by_observations
         for record in old_middle:
             entry = by_observations.get(id(record.origin))
             if entry is not None and entry[2] is record:
                 del by_observations[id(record.origin)]
-        middle = []
-        seen: dict[str, int] = {}
-        for info, result in zip(infos, results[before : len(results) - after], strict=True):
-            ordinal = seen.get(info.name, 0)
-            seen[info.name] = ordinal + 1
-            moved_lines, record = self._record(doc, info, result, ordinal)
-            by_observations[id(result.raw_observations)] = (
-                result.raw_observations, moved_lines, record
-            )
-            middle.append(record)
+        by_observations.update(entries)
         self._names.subtract(old_names)
         self._names.update(new_names)
         return [*old[:before], *middle, *old[len(old) - after :]]
+
+    def _recorded(
+        self,
+        doc: SourceDocument,
+        infos: list[FunctionInfo],
+        results: list[FunctionResult],
+        entries: dict[int, tuple[Observations, int, FunctionRecord]],
+    ) -> list[FunctionRecord]:
+        """Records of a run of functions (ordinals counted within it), reusing those of the
+        last build; what to remember of each goes into `entries`."""
+        records = []
+        seen: dict[str, int] = {}
+        for info, result in zip(infos, results, strict=True):
+            ordinal = seen.get(info.name, 0)
+            seen[info.name] = ordinal + 1
+            moved_lines, record = self._record(doc, info, result, ordinal)
+            entries[id(result.raw_observations)] = (result.raw_observations, moved_lines, record)
+            records.append(record)
+        return records
 
     def _record(
         self, doc: SourceDocument, info: FunctionInfo, result: FunctionResult, ordinal: int
