@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 
 from kvmlock.interproc.workspace import Workspace  # noqa: E402
+from kvmlock.lsp.diagnostics import merged, rendered  # noqa: E402
 from kvmlock.lsp.documents import OpenDocument  # noqa: E402
 from kvmlock.lsp.positions import UTF16  # noqa: E402
-from kvmlock.lsp.render import to_diagnostic  # noqa: E402
 from kvmlock.lsp.settings import Settings  # noqa: E402
 from kvmlock.lsp.workspace_index import (  # noqa: E402
     ServerIndex,
@@ -134,13 +134,13 @@ def measure(
         doc.version = (doc.version or 0) + 1
         context = doc.live.ctx
         doc.analyse(rules, enabled)
-        diagnostics = [to_diagnostic(f, doc.uri, doc.index, UTF16, settings) for f in doc.findings]
+        own = doc.diagnostics(UTF16, settings)
         middle = time.perf_counter()
         index.buffer_changed(doc, doc.live.ctx is context)
         if full:
             rebuilt(index, doc)
         found = index.findings(doc)
-        diagnostics += [to_diagnostic(f, doc.uri, doc.index, UTF16, settings) for f in found]
+        merged(own, rendered(found, doc.uri, doc.index, UTF16, settings))  # the publish
         done = time.perf_counter()
         local.append(middle - started)
         through.append(done - middle)

@@ -86,7 +86,8 @@ def test_incremental_equals_fresh(edits):
     live.update(source, RULES, ENABLED)
     for edit in edits:
         source = apply_edits(source, [edit])
-        got = live.update(source, RULES, ENABLED)
+        live.update(source, RULES, ENABLED)
+        got = live.findings
     fresh_doc = parse_document("virt/kvm/x.c", source)
     fresh = analyse_document(fresh_doc, RULES)
     assert got == fresh
@@ -161,7 +162,8 @@ def test_brace_edits_and_bodies_at_file_scope_use_the_whole_file_paths():
         live.update(source, RULES, ENABLED)
         for edit in edits:
             source = apply_edits(source, [edit])
-            got = live.update(source, RULES, ENABLED)
+            live.update(source, RULES, ENABLED)
+            got = live.findings
         fresh = parse_document("virt/kvm/x.c", source)
         assert live.parsed.text == fresh.text
         assert [(f.name, f.start_byte) for f in live.parsed.functions] == [
@@ -179,7 +181,8 @@ def test_keystroke_inside_a_function_parses_only_that_function():
     source = BASE
     for step in range(3):
         source = apply_edits(source, [ByteEdit(at + step, at + step, b"x")])
-        got = live.update(source, RULES, ENABLED)
+        live.update(source, RULES, ENABLED)
+        got = live.findings
         assert live.parsed._tree_lags
     assert got == analyse_document(parse_document("virt/kvm/x.c", source), RULES)
     fresh = parse_document("virt/kvm/x.c", source)
@@ -202,7 +205,8 @@ def test_edits_pile_up_on_the_lagging_tree_until_a_whole_file_edit():
     for edit in (ByteEdit(inside, inside, b"y"), ByteEdit(inside, inside, b"z"),
                  ByteEdit(0, 0, b"/* top */\n")):
         source = apply_edits(source, [edit])
-        got = live.update(source, RULES, ENABLED)
+        live.update(source, RULES, ENABLED)
+        got = live.findings
     fresh = parse_document("virt/kvm/x.c", source)
     assert str(live.parsed.tree.root_node) == str(fresh.tree.root_node)
     assert got == analyse_document(fresh, RULES)
@@ -224,5 +228,6 @@ def test_parenthesis_typed_in_a_body_not_closed_in_column_zero_rewrites_the_file
         live.update(base, RULES, ENABLED)
         at = base.index(b"int r")
         source = base[:at] + typed + base[at:]
-        got = live.update(source, RULES, ENABLED)
+        live.update(source, RULES, ENABLED)
+        got = live.findings
         assert got == analyse_document(parse_document("virt/kvm/x.c", source), RULES)

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from lsprotocol import types
 from rpc_client import RawClient
 
+from kvmlock.lsp.diagnostics import merged
 from kvmlock.lsp.documents import OpenDocument
 from kvmlock.lsp.positions import UTF16
-from kvmlock.lsp.render import to_diagnostic
 from kvmlock.lsp.settings import Settings
 from kvmlock.rules.builtin import builtin_rule_base
 
@@ -104,9 +104,10 @@ def lsp_change(change: dict) -> types.TextDocumentContentChangeEvent:
 
 
 def published(doc: OpenDocument) -> list[types.Diagnostic]:
-    """What the server publishes for a document (without the interprocedural index)."""
-    findings = doc.analyse(RULES, ENABLED)
-    return [to_diagnostic(f, doc.uri, doc.index, UTF16, SETTINGS) for f in findings]
+    """What the server publishes for a document (without the interprocedural index): its
+    diagnostics kept per function result across the edits (lsp.diagnostics)."""
+    doc.analyse(RULES, ENABLED)
+    return merged(doc.diagnostics(UTF16, SETTINGS), [])
 
 
 def run_sequence(base: str, steps) -> None:

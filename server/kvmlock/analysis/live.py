@@ -29,13 +29,15 @@ class LiveDocument:
         self.rules: RuleBase | None = None
         self.ctx: FileContext | None = None
         self.results: list[FunctionResult] = []
-        self.findings: list[Finding] = []
+        self._findings: list[Finding] | None = []
         self._marks = 0  # suppression comments in the source (counted where edits land)
         # Updates that changed the text, and how the last one changed the results: (kept
         # before, kept after, lines added) when it spliced them, for consumers that keep
         # something per result (the interprocedural records).
         self.updates = 0
         self.last_splice: tuple[int, int, int] | None = None
+        # The results `last_splice` was applied to, when the last update spliced them.
+        self.spliced_from: list[FunctionResult] | None = None
         self.identity = object()  # tells this document's updates from another's
 
     def update(
@@ -44,19 +46,22 @@ class LiveDocument:
         rules: RuleBase,
         enabled: frozenset[str],
         hint: tuple[int, int, int] | None = None,
-    ) -> list[Finding]:
+    ) -> None:
         """Analyse `source`, reusing everything an edit from the previous text left intact.
         `hint`: (start, old_end, new_end), a range outside of which the previous and the new
-        source are the same, when the caller knows it (see syntax.incremental.reparse)."""
+        source are the same, when the caller knows it (see syntax.incremental.reparse).
+        The findings are listed only when asked for (`findings`): the language server
+        renders them per function result instead (see lsp.diagnostics)."""
         inside_function = False
         splice: Splice | None = None
         if self.parsed is None:
             self.parsed = parse_document(self.path, source)
             self._marks = source.count(SUPPRESSION_MARK)
-        elif self.parsed.source is not source and self.parsed.source != source:
+        elif self.parsed.source is not source and _differs(
+            self.parsed.source, source, hint := checked_hint(hint, self.parsed.source, source)
+        ):
             self.updates += 1
             self.last_splice = None
-            hint = checked_hint(hint, self.parsed.source, source)
             self._marks = _marks_after(self._marks, self.parsed.source, source, hint)
             previous = self.parsed._functions
             change = reparse(self.parsed, source, hint)
@@ -74,13 +79,32 @@ class LiveDocument:
             # MMU notifier tables live outside functions: an edit inside one keeps them.
             ctx = file_context(self.parsed, rules, enabled)
         self.ctx = ctx
+        previous = self.results
         self.results = self.cache.results(self.parsed, ctx, splice)
         if self.cache.last_rebuilt:
             self.last_splice = None  # the cache did not splice after all
-        self.findings = collect_findings(
-            self.parsed.source, self.cache.with_findings(), marked=self._marks > 0
-        )
-        return self.findings
+        spliced = splice is not None and self.last_splice is not None
+        self.spliced_from = previous if spliced else None
+        self._findings = None
+
+    @property
+    def marked(self) -> bool:
+        """Whether the source holds a suppression comment."""
+        return self._marks > 0
+
+    def with_findings(self) -> list[FunctionResult]:
+        """The results that have findings, in function order."""
+        return self.cache.with_findings() if self.parsed is not None else []
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding of the text last analysed, suppressions applied, sorted."""
+        if self._findings is None:
+            assert self.parsed is not None
+            self._findings = collect_findings(
+                self.parsed.source, self.cache.with_findings(), marked=self.marked
+            )
+        return self._findings
 
 
 def splice_note(live: LiveDocument) -> tuple[object, int, tuple[int, int, int] | None]:
@@ -88,6 +112,15 @@ def splice_note(live: LiveDocument) -> tuple[object, int, tuple[int, int, int] |
     changed them, for a consumer that keeps something per result: (results kept before,
     kept after, lines added), or None when they were rebuilt."""
     return (live.identity, live.updates, live.last_splice)
+
+
+def _differs(old: bytes, new: bytes, hint: tuple[int, int, int] | None) -> bool:
+    """Whether the texts differ; with a hint, by comparing its range only (the caller
+    vouches for the rest): a whole-file comparison reads both texts per keystroke."""
+    if hint is None:
+        return old != new
+    start, old_end, new_end = hint
+    return old[start:old_end] != new[start:new_end]
 
 
 def _marks_after(

@@ -10,7 +10,9 @@ from lsprotocol import types
 from kvmlock.analysis.engine import FunctionResult
 from kvmlock.analysis.findings import Finding
 from kvmlock.analysis.live import LiveDocument
+from kvmlock.lsp.diagnostics import DiagnosticMemo, Rendered
 from kvmlock.lsp.positions import LineIndex
+from kvmlock.lsp.settings import Settings
 from kvmlock.rules.model import RuleBase
 from kvmlock.syntax.document import SourceDocument
 from kvmlock.syntax.functions import FunctionInfo
@@ -27,7 +29,7 @@ class OpenDocument:
         self.live = LiveDocument(path)
         self.parsed: SourceDocument | None = None
         self.results: list[FunctionResult] = []
-        self.findings: list[Finding] = []
+        self.memo = DiagnosticMemo()
         self.analysed_version: int | None = None
         # What the changes since the last analysis touched: (start, old_end, new_end) in the
         # analysed / current bytes; None when unknown (a whole-text change).
@@ -73,15 +75,26 @@ class OpenDocument:
             reach + (new_end - end),
         )
 
-    def analyse(self, rules: RuleBase, enabled: frozenset[str]) -> list[Finding]:
+    def analyse(self, rules: RuleBase, enabled: frozenset[str]) -> None:
         """Bring the parse up to date (incrementally) and re-analyse changed functions."""
         hint = self._changed if self._changed_known else None
         self._changed, self._changed_known = None, True
-        self.findings = self.live.update(self.source, rules, enabled, hint)
+        self.live.update(self.source, rules, enabled, hint)
         self.parsed = self.live.parsed
         self.results = self.live.results
         self.analysed_version = self.version
-        return self.findings
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The findings of the text last analysed (listed when asked for)."""
+        return self.live.findings if self.parsed is not None else []
+
+    def diagnostics(self, encoding: str, settings: Settings) -> Rendered:
+        """The findings of the text last analysed as (sort key, diagnostic), sorted; only
+        the functions whose findings changed since the last call are rendered again."""
+        if self.parsed is None:
+            return []
+        return self.memo.render(self.live, self.uri, self.index, encoding, settings)
 
     def function_at(self, byte: int) -> tuple[FunctionInfo, FunctionResult] | None:
         if self.parsed is None:

@@ -80,8 +80,6 @@ class KvmlockServer(LanguageServer):
         return self.documents.get(uri)
 
     def analyse_now(self, doc: OpenDocument) -> list[types.Diagnostic]:
-        from kvmlock.lsp.render import to_diagnostic
-
         limit = self.settings.max_file_bytes
         if len(doc.source) > limit:
             # Analysing megabytes blocks every other document for seconds: say so instead.
@@ -101,28 +99,37 @@ class KvmlockServer(LanguageServer):
         context = doc.live.ctx
         doc.analyse(rules, self.settings.enabled_checks())
         self.analyses += 1
-        findings = doc.findings
+        through_calls: list[Finding] = []
         if self.index is not None:
             # The file context is kept only for an edit inside one function body.
-            findings = self._with_calls(doc, context is not None and doc.live.ctx is context)
-        return [
-            to_diagnostic(f, doc.uri, doc.index, self.encoding, self.settings) for f in findings
-        ]
+            through_calls = self._through_calls(
+                doc, context is not None and doc.live.ctx is context
+            )
+        return self.diagnostics(doc, through_calls)
 
-    def _with_calls(self, doc: OpenDocument, inside_function: bool) -> list[Finding]:
-        """The document's findings merged with those through calls; documents whose findings
-        depend on what changed are re-checked."""
-        from kvmlock.analysis.findings import Finding
+    def diagnostics(
+        self, doc: OpenDocument, through_calls: list[Finding]
+    ) -> list[types.Diagnostic]:
+        """The document's diagnostics: its own findings (rendered per function result, see
+        lsp.diagnostics) and those through calls, in the order of their findings."""
+        from kvmlock.lsp.diagnostics import merged, rendered
 
+        own = doc.diagnostics(self.encoding, self.settings)
+        calls = rendered(through_calls, doc.uri, doc.index, self.encoding, self.settings)
+        return merged(own, calls)
+
+    def _through_calls(self, doc: OpenDocument, inside_function: bool) -> list[Finding]:
+        """The document's findings through calls; documents whose findings depend on what
+        changed are re-checked."""
         assert self.index is not None
         try:
             paths = self.index.buffer_changed(doc, inside_function)
             through_calls = self.index.findings(doc)
         except Exception:
             log.exception("interprocedural update of %s failed", doc.uri)
-            return doc.findings
+            return []
         self.recheck(paths, doc)
-        return sorted([*doc.findings, *through_calls], key=Finding.sort_key)
+        return through_calls
 
     def recheck(self, paths: set[str] | None, changed: OpenDocument | None = None) -> None:
         """Re-check the other open documents in `paths` (None: all); published only if their
@@ -475,8 +482,6 @@ def did_close(ls: KvmlockServer, params: types.DidCloseTextDocumentParams) -> No
 def pull_diagnostics(
     ls: KvmlockServer, params: types.DocumentDiagnosticParams
 ) -> types.DocumentDiagnosticReport:
-    from kvmlock.lsp.render import to_diagnostic
-
     doc = ls.document(params.text_document.uri)
     if doc is None:
         return types.RelatedFullDocumentDiagnosticReport(items=[])
@@ -485,9 +490,7 @@ def pull_diagnostics(
     if task is not None:
         task.cancel()
     if doc.analysed_version == doc.version and doc.parsed is not None:
-        items = [
-            to_diagnostic(f, doc.uri, doc.index, ls.encoding, ls.settings) for f in doc.findings
-        ]
+        items = ls.diagnostics(doc, ls.index.findings(doc) if ls.index is not None else [])
     else:
         items = ls.analyse_now(doc)
     return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=str(doc.version))

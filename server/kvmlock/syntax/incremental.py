@@ -59,8 +59,15 @@ def apply_edits(source: bytes, edits: list[ByteEdit]) -> bytes:
     for edit in edits:
         start = max(0, min(edit.start, len(source)))
         end = max(start, min(edit.end, len(source)))
-        source = source[:start] + edit.text + source[end:]
+        source = spliced(source, start, end, edit.text)
     return source
+
+
+def spliced(data: bytes, start: int, end: int, middle: bytes) -> bytes:
+    """data[:start] + middle + data[end:], copying the file once instead of three times
+    (slices of bytes are copies; of a memoryview they are not)."""
+    view = memoryview(data)
+    return b"".join((view[:start], middle, view[end:]))
 
 
 def reparse(
@@ -225,7 +232,7 @@ def _rewrite_window(
         return None  # (the last window's function was rewritten on its own: no need to ask)
     delta = new_end - old_end
     chunk = _rewrite.rewrite(new_source[first : last + delta])
-    text = doc.text[:first] + chunk.text + doc.text[last:]
+    text = spliced(doc.text, first, last, chunk.text)
     annotations = [
         *(a for a in doc.annotations if a.end_byte <= first),
         *(replace(a, start_byte=a.start_byte + first, end_byte=a.end_byte + first)
@@ -317,11 +324,19 @@ def reindex(
     if shift is None:
         shift = doc.tail_shift = Shift()
     # Entries still at their pre-edit offsets; the shared shift has not moved yet.
-    first_kept = bisect_left(previous, min(low, change.start), key=_end)
     # The index is sorted and its entries do not overlap: both ends are found by bisection.
     # Strictly apart from the change: text typed right at a function's edge may join it.
+    # Nor sharing a line with it: a function starting on the line the change ends on has a
+    # new column (its kept result would keep the old columns, in messages and related
+    # locations), and what is published for a kept function is kept too, which counts on
+    # the text of its lines being unchanged (see lsp.diagnostics).
+    line_start = doc.text.rfind(b"\n", 0, change.start) + 1
+    first_kept = bisect_left(previous, min(low, line_start), key=_end)
+    line_end = doc.text.find(b"\n", change.new_end)
+    line_end = (len(doc.text) if line_end < 0 else line_end) - delta
     last_kept = max(
-        bisect_right(previous, max(change.old_end, high - delta), key=_start), first_kept
+        bisect_right(previous, max(change.old_end, high - delta, line_end), key=_start),
+        first_kept,
     )
     before = previous[:first_kept]
     after = previous[last_kept:]
