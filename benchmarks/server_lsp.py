@@ -2,6 +2,7 @@
 didChange → publishDiagnostics through the protocol.
 
     python benchmarks/server_lsp.py [--corpus DIR] [--edits 50] [--json out.json]
+    python benchmarks/server_lsp.py --generated 1000,15000 --edits 200   # generated files
     python benchmarks/server_lsp.py --quick      # generated files, for the test suite
 
 Opens x86.c, mmu.c and kvm_main.c of the corpus (rules from the corpus's locking.rst), waits
@@ -45,19 +46,23 @@ def main() -> None:
     add_corpus_argument(parser)
     parser.add_argument("--edits", type=int, default=50, help="edits per file")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--generated", help="comma-separated line counts of generated files instead of the corpus"
+    )
     parser.add_argument("--json")
     args = parser.parse_args()
 
     tmp = None
-    if args.quick:
+    if args.quick or args.generated:
         tmp = tempfile.TemporaryDirectory(prefix="kvmlock-lsp-")
         root = Path(tmp.name)
         files = []
-        for n in (1000, 2000):
+        sizes = [1000, 2000] if args.quick else [int(n) for n in args.generated.split(",")]
+        for n in sizes:
             path = root / f"gen{n}.c"
             path.write_text(generate(n))
             files.append(path)
-        edits = 5
+        edits = 5 if args.quick else args.edits
     else:
         root = resolve_corpus(args.corpus)
         files = [root / f for f in KEY_FILES]

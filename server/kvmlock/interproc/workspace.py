@@ -174,8 +174,16 @@ class Workspace:
     def _findings_in(self, path: str) -> list[Finding]:
         found = self._path_findings.get(path)
         if found is None:
-            keys = self.index.by_path.get(path, ())
-            found = [f for key in keys for f in self._function_findings(key)]
+            # Listed again after every edit of the file: only the functions the edit
+            # affected are asked for theirs, the others' (mostly none) are looked up.
+            known = self._call_findings
+            found = []
+            for key in self.index.by_path.get(path, ()):
+                prepared = known.get(key)
+                if prepared is None:
+                    prepared = self._function_findings(key)
+                if prepared:
+                    found.extend(prepared)
             self._path_findings[path] = found
         return [render() for render in found]
 

@@ -112,9 +112,11 @@ class KvmlockServer(LanguageServer):
     ) -> list[types.Diagnostic]:
         """The document's diagnostics: its own findings (rendered per function result, see
         lsp.diagnostics) and those through calls, in the order of their findings."""
+        from kvmlock.analysis.findings import Finding
         from kvmlock.lsp.diagnostics import merged, rendered
 
         own = doc.diagnostics(self.encoding, self.settings)
+        through_calls = sorted(through_calls, key=Finding.sort_key)
         calls = rendered(through_calls, doc.uri, doc.index, self.encoding, self.settings)
         return merged(own, calls)
 
@@ -180,11 +182,7 @@ class KvmlockServer(LanguageServer):
         if self.pull_diagnostics:
             self._refresh_pull()
             return
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=doc.uri, diagnostics=diagnostics, version=doc.version
-            )
-        )
+        self.protocol.publish_diagnostics(doc.uri, doc.version, diagnostics)
 
     def _refresh_pull(self) -> None:
         caps = self.client_capabilities.workspace

@@ -161,7 +161,9 @@ class ServerIndex:
         if self._recorded.get(doc.path) is doc.parsed.source and doc.path in self.buffers:
             return set()  # re-checked for another document's sake: its text did not change
         started = time.perf_counter()
-        builder = self._builders.setdefault(doc.path, RecordBuilder())
+        builder = self._builders.get(doc.path)
+        if builder is None:
+            builder = self._builders[doc.path] = RecordBuilder()
         record = builder.build(doc.parsed, doc.results, same_tables, splice_note(doc.live))
         self.buffers[doc.path] = record
         self._recorded[doc.path] = doc.parsed.source
