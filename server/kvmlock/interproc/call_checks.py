@@ -67,7 +67,7 @@ class CallChecks:
         self.enabled = enabled
         self.notifiers = self._notifier_callbacks()
         # RuleBase answers these by scanning its rules; a workspace asks them per call.
-        self._documented: dict[int, set[str]] = {}
+        self._documented: dict[int, frozenset[str]] = {}
         self._leaves: dict[tuple[int, str, str | None], Rule | None] = {}
         self._kinds_waiting: dict[str, bool] = {}
 
@@ -77,7 +77,7 @@ class CallChecks:
             found = self._kinds_waiting[kind] = self.index.api.kind(kind).waits
         return found
 
-    def documented(self, rules: RuleBase) -> set[str]:
+    def documented(self, rules: RuleBase) -> frozenset[str]:
         found = self._documented.get(id(rules))
         if found is None:
             found = self._documented[id(rules)] = rules.documented_locks()

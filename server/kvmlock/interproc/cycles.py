@@ -38,7 +38,7 @@ def lock_graph(
     index: SummaryIndex, rules_for: Callable[[str], RuleBase]
 ) -> dict[tuple[str, str], Edge]:
     """Every nesting A → B between two real lock classes, with its first witness."""
-    documented: dict[int, set[str]] = {}
+    documented: dict[int, frozenset[str]] = {}
     return merge_edges(
         function_edges(index, key, rules_for, documented) for key in sorted(index.functions)
     )
@@ -57,7 +57,7 @@ def function_edges(
     index: SummaryIndex,
     key: FunctionKey,
     rules_for: Callable[[str], RuleBase],
-    documented_by_rules: dict[int, set[str]],
+    documented_by_rules: dict[int, frozenset[str]],
 ) -> list[Edge]:
     """The nestings one function shows, directly and through its calls: they depend on its
     own record and its callees' summaries only, so the language server keeps them per

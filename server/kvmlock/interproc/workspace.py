@@ -52,7 +52,7 @@ class Workspace:
         self._path_findings: dict[str, list[PreparedFinding]] = {}
         # Per function with any: its lock nestings; None until the cycles are first asked for.
         self._edges: dict[FunctionKey, list[Edge]] | None = None
-        self._documented: dict[int, set[str]] = {}
+        self._documented: dict[int, frozenset[str]] = {}
         # The lock graph, kept up to date per function: each nesting's witnesses, and its
         # edge from the first of them (in key order, as a fresh build picks it).
         self._witnesses: dict[tuple[str, str], set[FunctionKey]] = {}

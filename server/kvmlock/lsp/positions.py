@@ -43,8 +43,8 @@ class LineIndex:
             return len(self.data)
         start, end = self._line_bytes(position.line)
         character = max(0, position.character)
-        if encoding == UTF8:
-            return min(start + character, end)
+        if encoding == UTF8 or self.data[start:end].isascii():
+            return min(start + character, end)  # one unit per byte on an ASCII line
         text = self.data[start:end].decode("utf-8", "replace")
         prefix = text[:character] if encoding == UTF32 else _utf16_prefix(text, character)
         return start + len(prefix.encode("utf-8", "replace"))
@@ -53,9 +53,10 @@ class LineIndex:
         offset = max(0, min(offset, len(self.data)))
         line = self.starts.row(offset)
         start = self.starts[line]
-        if encoding == UTF8:
+        before = self.data[start:offset]
+        if encoding == UTF8 or before.isascii():
             return types.Position(line=line, character=offset - start)
-        text = self.data[start:offset].decode("utf-8", "replace")
+        text = before.decode("utf-8", "replace")
         return types.Position(line=line, character=_units(text, encoding))
 
 

@@ -7,13 +7,14 @@ enforces. Lock names inside facts are canonical lock classes (see `classes.canon
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 SRCU_CLASS = "kvm->srcu"
 
 R = TypeVar("R", bound="Rule")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,16 @@ class RuleBase:
             if isinstance(rule, LockInfo):
                 self._locks.setdefault(rule.name, rule)
         self._closure_cache: dict[tuple[str, str, str | None], tuple[OrderRule, ...] | None] = {}
+        # Answers to the questions below, which scan every rule: the analysis asks them at
+        # each lock it meets, always about the same few classes.
+        self._answers: dict[tuple, Any] = {}
+
+    def _answer(self, key: tuple, compute: Callable[[], T]) -> T:
+        try:
+            return self._answers[key]
+        except KeyError:
+            found = self._answers[key] = compute()
+            return found
 
     def add(self, rules: Iterable[Rule]) -> None:
         self.rules.extend(rules)
@@ -167,14 +178,17 @@ class RuleBase:
     def lock_info(self, lock: str) -> LockInfo | None:
         return self._locks.get(lock)
 
-    def documented_locks(self) -> set[str]:
+    def documented_locks(self) -> frozenset[str]:
+        return self._answer(("documented",), self._documented_locks)
+
+    def _documented_locks(self) -> frozenset[str]:
         names = set(self._locks)
         for rule in self.rules:
             for attr in ("outer", "inner", "lock"):
                 value = getattr(rule, attr, None)
                 if isinstance(value, str):
                     names.add(value)
-        return names
+        return frozenset(names)
 
     def order_chain(
         self, outer: str, inner: str, arch: str | None = None
@@ -206,6 +220,9 @@ class RuleBase:
 
     def srcu_forbidden(self, lock: str, arch: str | None = None) -> Rule | None:
         """The rule saying `lock` cannot be taken inside a kvm->srcu read-side section."""
+        return self._answer(("srcu", lock, arch), lambda: self._srcu_forbidden(lock, arch))
+
+    def _srcu_forbidden(self, lock: str, arch: str | None) -> Rule | None:
         for rule in self.of_type(SrcuReadSideRule, arch):
             if rule.lock == lock:
                 return None if rule.allowed else rule
@@ -216,6 +233,9 @@ class RuleBase:
 
     def sync_srcu_forbidden(self, lock: str, arch: str | None = None) -> Rule | None:
         """The rule saying synchronize_srcu(&kvm->srcu) must not run while `lock` is held."""
+        return self._answer(("sync", lock, arch), lambda: self._sync_srcu_forbidden(lock, arch))
+
+    def _sync_srcu_forbidden(self, lock: str, arch: str | None) -> Rule | None:
         for rule in self.of_type(SyncSrcuForbiddenRule, arch):
             if rule.lock == lock:
                 return rule
@@ -228,13 +248,23 @@ class RuleBase:
         return None
 
     def required_outers(self, lock: str, arch: str | None = None) -> list[RequiresOuterRule]:
-        return [r for r in self.of_type(RequiresOuterRule, arch) if r.inner == lock]
+        found = self._answer(
+            ("outers", lock, arch),
+            lambda: tuple(r for r in self.of_type(RequiresOuterRule, arch) if r.inner == lock),
+        )
+        return list(found)
 
     def mmu_notifier_forbidden(self, lock: str, arch: str | None = None) -> MmuNotifierRule | None:
-        return next((r for r in self.of_type(MmuNotifierRule, arch) if r.lock == lock), None)
+        return self._answer(
+            ("notifier", lock, arch),
+            lambda: next((r for r in self.of_type(MmuNotifierRule, arch) if r.lock == lock), None),
+        )
 
     def leaf_rule(self, lock: str, arch: str | None = None) -> LeafRule | None:
         """The leaf rule when `lock` is documented and named in no order rule."""
+        return self._answer(("leaf", lock, arch), lambda: self._leaf_rule(lock, arch))
+
+    def _leaf_rule(self, lock: str, arch: str | None) -> LeafRule | None:
         leaf = next(self.of_type(LeafRule, arch), None)
         if leaf is None or lock not in self.documented_locks():
             return None

@@ -16,7 +16,7 @@ regex engine skips through quickly) and look at the few hits in Python; alternat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -262,12 +262,12 @@ def _open_paren_before(masked: bytearray, pos: int) -> int | None:
 
 
 def _identifiers_containing(
-    masked: bytearray, literals: Iterable[str]
+    masked: bytearray, literals: frozenset[str]
 ) -> Iterator[tuple[int, bytes]]:
     """(start, name) of each whole identifier containing one of the literals, in order."""
     seen: set[int] = set()
     hits: list[tuple[int, bytes]] = []
-    for pattern in _literal_patterns(frozenset(literals)):
+    for pattern in _literal_patterns(literals):
         for m in pattern.finditer(masked):
             start = m.start()
             while start > 0 and masked[start - 1] in _WORD_BYTES:
@@ -288,11 +288,6 @@ def _literal_patterns(literals: frozenset[str]) -> tuple[re.Pattern[bytes], ...]
     unique = sorted(lit for lit in literals if not any(o != lit and o in lit for o in literals))
     # The `\w*` tail consumes the rest of the identifier: one hit per identifier.
     return tuple(re.compile(re.escape(lit.encode()) + rb"\w*") for lit in unique)
-
-
-def _literal_prefixes(words: Iterable[str]) -> set[str]:
-    """Short literals that every word starts with: `__` covers most kernel attributes."""
-    return {"__" if w.startswith("__") else w for w in words}
 
 
 # --- preprocessor conditionals -----------------------------------------------------------
@@ -437,8 +432,7 @@ def _strip_attributes(buf: _Buffers, kw: KernelWords) -> list[Annotation]:
     masked = buf.masked
     annotations: list[Annotation] = []
     spans: list[tuple[int, int]] = []
-    literals = _literal_prefixes(kw.with_arguments | kw.bare_words)
-    for start, name_b in _identifiers_containing(masked, literals):
+    for start, name_b in _identifiers_containing(masked, kw.attribute_literals):
         name = name_b.decode()
         end = start + len(name_b)
         if name in kw.bare_words:
@@ -501,8 +495,7 @@ def _field_declarator_macros(buf: _Buffers, kw: KernelWords) -> None:
     fails on the second argument; as `TYPE name;` it is a plain field (or local variable).
     """
     masked = buf.masked
-    literals = {name.split("_", 1)[0] + "_" for name in kw.name_first_declarators}
-    for start, name in _identifiers_containing(masked, literals):
+    for start, name in _identifiers_containing(masked, kw.field_declarator_literals):
         if name.decode() not in kw.name_first_declarators:
             continue
         prev = _prev_significant(masked, start)
@@ -525,8 +518,7 @@ def _field_declarator_macros(buf: _Buffers, kw: KernelWords) -> None:
 def _block_macros(buf: _Buffers, kw: KernelWords) -> None:
     """Iterator macros with a body become `while`, scoped guards become `if`."""
     masked = buf.masked
-    literals = [*kw.loop_substrings, *kw.loop_macros, *kw.if_macros]
-    for start, name in _identifiers_containing(masked, literals):
+    for start, name in _identifiers_containing(masked, kw.block_literals):
         text = name.decode()
         if text in kw.if_macros:
             keyword = b"if"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 _ENV_QUERIES = "KVMLOCK_QUERIES"
@@ -50,6 +50,22 @@ class KernelWords:
 
     def is_loop(self, name: str) -> bool:
         return name in self.loop_macros or any(s in name for s in self.loop_substrings)
+
+    # What the rewrite scans for, made once: it runs per keystroke on the edited function.
+
+    @cached_property
+    def attribute_literals(self) -> frozenset[str]:
+        """Short literals every attribute word starts with: `__` covers most of them."""
+        words = self.with_arguments | self.bare_words
+        return frozenset("__" if w.startswith("__") else w for w in words)
+
+    @cached_property
+    def field_declarator_literals(self) -> frozenset[str]:
+        return frozenset(name.split("_", 1)[0] + "_" for name in self.name_first_declarators)
+
+    @cached_property
+    def block_literals(self) -> frozenset[str]:
+        return frozenset([*self.loop_substrings, *self.loop_macros, *self.if_macros])
 
 
 @lru_cache(maxsize=4)
