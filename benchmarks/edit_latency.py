@@ -8,7 +8,8 @@
 For each single-character edit inside a function (typing into the name of a call, 8 letters
 at a spot, then in the next function; see edit_plan), it measures in one run, in --rounds
 rounds over every file (a fresh document and fresh trees each round; the passes run one after
-the other, or edit by edit with --interleave):
+the other, or edit by edit with --interleave; --cold MB writes over MB megabytes before every
+timed step of every pass):
   floor  : Tree.edit + Parser.parse(new, old_tree) of the raw text (tree-sitter alone)
   floor' : the same on kvmlock's rewritten text, which is what the server parses (the
            rewrite is same-length, so the edit lands at the same offset; the rewrite itself
@@ -168,21 +169,40 @@ class Server:
         return time.perf_counter() - started
 
 
-def measure_round(name: str, source: bytes, edits: list[Edit], interleave: bool, flip: bool):
+class Cold:
+    """Writes over `size` bytes before every timed step, in every pass alike: the CPU caches
+    then hold what they would after the editor and other programs ran between keystrokes,
+    whatever the size of the file being edited."""
+
+    def __init__(self, size: int) -> None:
+        self.buffer = bytearray(size)
+        self.zeros = bytes(size)
+
+    def __call__(self) -> None:
+        if self.zeros:
+            self.buffer[:] = self.zeros
+
+
+def measure_round(
+    name: str, source: bytes, edits: list[Edit], interleave: bool, flip: bool, cold: Cold
+):
     """One round over a fresh document and fresh trees: each pass plays every edit. Passes
     run one after the other (in either order, `flip`), or edit by edit (`interleave`), where
     the floors' whole-file reparses evict what the server's next keystroke would find in the
-    CPU caches."""
+    CPU caches — more so the larger the file."""
     floor, floor_rw, server = Floor(source), Floor(rewrite(source).text), Server(name, source)
     passes = [(floor, []), (floor_rw, []), (server, [])]
     if interleave:
         for edit in edits:
             for runner, times in passes:
+                cold()
                 times.append(runner.step(edit))
     else:
         for runner, times in reversed(passes) if flip else passes:
             gc.collect()
-            times.extend(runner.step(edit) for edit in edits)
+            for edit in edits:
+                cold()
+                times.append(runner.step(edit))
     if floor.text != server.doc.source or floor_rw.text != server.doc.parsed.text:
         raise SystemExit("the floors and the server edited different texts")
     analysed = server.doc.live.cache.stats.analysed - server.analysed_at_open
@@ -230,6 +250,13 @@ def main() -> None:
         "--rounds", type=int, default=5, help="rounds over every file (medians are reported)"
     )
     parser.add_argument(
+        "--cold",
+        type=int,
+        default=0,
+        metavar="MB",
+        help="write over MB megabytes before every timed step (caches as after other work)",
+    )
+    parser.add_argument(
         "--interleave",
         action="store_true",
         help="time the floors and the server edit by edit (the method before 2026-12-06)",
@@ -250,11 +277,12 @@ def main() -> None:
         root = resolve_corpus(args.corpus)
         inputs = [(Path(f).name, (root / f).read_bytes()) for f in KEY_FILES]
     plans = [plan_edits(source, edits) for _, source in inputs]
+    cold = Cold(args.cold << 20)
     per_file: list[list] = [[] for _ in inputs]
     for number in range(args.rounds):
         for i, (name, source) in enumerate(inputs):
             per_file[i].append(
-                measure_round(name, source, plans[i], args.interleave, flip=number % 2 == 1)
+                measure_round(name, source, plans[i], args.interleave, number % 2 == 1, cold)
             )
     results = [summary(name, source, per_file[i]) for i, (name, source) in enumerate(inputs)]
     for r in results:
