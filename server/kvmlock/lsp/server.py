@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import stat
+import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote, urlparse
@@ -819,11 +823,57 @@ def serve(log_file: str | None = None, log_level: str = "info") -> int:
         handlers=handlers,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    if log_level.upper() != "DEBUG":
+        # pygls logs every message it sends at INFO, a whole file's diagnostics each time.
+        logging.getLogger("pygls").setLevel(logging.WARNING)
     try:
-        server.start_io()
+        if _is_stream(sys.stdin.buffer):
+            _start_io_on_pipes(server)
+        else:
+            server.start_io()  # e.g. a file as stdin: pygls reads it in a thread
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 1
     return 0 if server.protocol._shutdown else 1
+
+
+def _is_stream(stdin: Any) -> bool:
+    try:
+        mode = os.fstat(stdin.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+
+
+def _start_io_on_pipes(ls: KvmlockServer) -> None:
+    """pygls's start_io, with stdin read by the event loop itself. pygls reads each header
+    line and each body in a worker thread, three hand-offs per message (~0.5 ms of a
+    keystroke's latency on this machine); a pipe registered with the loop needs none."""
+    from pygls.io_ import StdoutWriter, run_async
+
+    ls._stop_event = threading.Event()
+    ls.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer
+        )
+        assert ls._stop_event is not None
+        await run_async(
+            stop_event=ls._stop_event,
+            reader=reader,
+            protocol=ls.protocol,
+            logger=logging.getLogger("pygls.server"),
+            error_handler=ls.report_server_error,
+        )
+
+    try:
+        asyncio.run(main())
+    except BrokenPipeError:
+        log.error("the connection to the client is lost; stopping")
+    except KeyboardInterrupt:
+        pass
 
 
 class _ClientLogHandler(logging.Handler):
