@@ -21,6 +21,8 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import compress, count
+from operator import is_not
 
 from kvmlock.analysis.lockapi import LockApi, lock_api
 from kvmlock.analysis.observations import CallSite, HeldAt
@@ -213,9 +215,11 @@ class SummaryIndex:
             return self._rebind(old, record)
         changed: list[FunctionRecord] = []
         moved: list[FunctionRecord] = []
-        for before, new in zip(old.functions, record.functions, strict=True):
-            if before is new:
-                continue  # the language server's records: unchanged ones are the same object
+        # The language server's records: unchanged ones are the same object. Which are not
+        # is found without a Python-level step per function (a keystroke asks this).
+        olds, news = old.functions, record.functions
+        for i in compress(count(), map(is_not, olds, news)):
+            before, new = olds[i], news[i]
             if before.name != new.name or before.is_static != new.is_static:
                 return self._rebind(old, record)
             if before.origin is not None and before.origin is new.origin:

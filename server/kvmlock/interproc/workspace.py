@@ -20,6 +20,8 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import chain, compress, count, repeat
+from operator import is_
 
 from kvmlock.analysis.checks import registry
 from kvmlock.analysis.engine import analyse_functions, unsuppressed
@@ -175,15 +177,13 @@ class Workspace:
         found = self._path_findings.get(path)
         if found is None:
             # Listed again after every edit of the file: only the functions the edit
-            # affected are asked for theirs, the others' (mostly none) are looked up.
-            known = self._call_findings
-            found = []
-            for key in self.index.by_path.get(path, ()):
-                prepared = known.get(key)
-                if prepared is None:
-                    prepared = self._function_findings(key)
-                if prepared:
-                    found.extend(prepared)
+            # affected are asked for theirs; the others' (mostly none) are looked up without
+            # a Python-level step per function.
+            keys = self.index.by_path.get(path, [])
+            lists = list(map(self._call_findings.get, keys))
+            for i in compress(count(), map(is_, lists, repeat(None))):
+                lists[i] = self._function_findings(keys[i])
+            found = list(chain.from_iterable(lists))
             self._path_findings[path] = found
         return [render() for render in found]
 

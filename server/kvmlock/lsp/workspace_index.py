@@ -180,7 +180,11 @@ class ServerIndex:
         if self.workspace is None or doc.path not in self.buffers:
             return []
         found = [_placed(f, doc) for f in self.workspace.findings([doc.path])]
-        return unsuppressed(doc.source, found) if found else found
+        if not found:
+            return found
+        # Whether the text holds a suppression comment at all, known without reading it.
+        current = doc.parsed is not None and doc.parsed.source is doc.source
+        return unsuppressed(doc.source, found, doc.live.marked if current else None)
 
     def describe(self, path: str, name: str) -> tuple[Summary, list[str]] | None:
         """For a hover: the summary of `name` as called from `path`, and the callees of that
