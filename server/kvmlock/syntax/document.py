@@ -129,8 +129,10 @@ class SourceDocument:
         self.generation = 0  # counts parses; index entries remember theirs
         self.index_recovered = False  # the function index holds ERROR-recovered entries
         self.tail_shift: Shift | None = None  # see syntax.incremental.reindex
-        # The function range the last edit was rewritten and parsed in alone, if it was.
+        # The function range the last edit was rewritten and parsed in alone, if it was, and
+        # that parse's tree: the next edit in the same function reparses from it.
         self.last_window: tuple[int, int] | None = None
+        self.window_tree: Tree | None = None
         self._derived: dict[str, tuple[int, object]] = {}
 
     def __repr__(self) -> str:
@@ -224,6 +226,7 @@ class SourceDocument:
         self._functions = None
         self.generation += 1
         self.last_window = None
+        self.window_tree = None
 
 
 def parse_again(text: bytes, old_tree: Tree) -> Tree:

@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from tree_sitter import Node, Parser, Point, Range
+from tree_sitter import Node, Parser, Point, Range, Tree
 
 from kvmlock.syntax import rewrite as _rewrite
 from kvmlock.syntax.document import LineStarts, SourceDocument, _shared_parser, new_parser
@@ -103,14 +103,20 @@ def reparse(
     # The rewrite keeps every newline: the rewritten text's line starts are the source's.
     lines.edit(new_text, start, old_end, new_end)
     old_tree = doc._tree  # possibly lagging: edits pile up on it in order
-    old_tree.edit(
-        start_byte=start,
-        old_end_byte=old_end,
-        new_end_byte=new_end,
-        start_point=start_point,
-        old_end_point=old_end_point,
-        new_end_point=_point(lines, new_end),
-    )
+    edit = {
+        "start_byte": start,
+        "old_end_byte": old_end,
+        "new_end_byte": new_end,
+        "start_point": start_point,
+        "old_end_point": old_end_point,
+        "new_end_point": _point(lines, new_end),
+    }
+    old_tree.edit(**edit)
+    # The last edit's function parsed alone, when this edit is in the same one.
+    window_tree = doc.window_tree
+    if window is None or doc.last_window != (window.start, window.old_end):
+        window_tree = None
+    doc.window_tree = None
     was_clean = doc.clean
     doc.source = new_source
     doc.text = new_text
@@ -119,8 +125,11 @@ def reparse(
     doc.generation += 1
     line_delta = len(lines) - old_line_count
     if window is not None and was_clean:
-        local_root = _parse_window(new_text, lines, window.start, window.end)
-        if local_root is not None:
+        if window_tree is not None:
+            window_tree.edit(**edit)
+        local = _parse_window(new_text, lines, window.start, window.end, window_tree)
+        if local is not None:
+            local_root, doc.window_tree = local
             doc.defer_tree(old_tree)
             doc.last_window = (window.start, window.end)
             changed = ((window.start, window.end),)
@@ -144,19 +153,25 @@ def _window_parser() -> Parser:
     return new_parser()  # its included_ranges change per call: not the shared parser
 
 
-def _parse_window(text: bytes, lines: LineStarts, start: int, end: int) -> Node | None:
-    """The root of a parse of text[start:end] alone (absolute positions), if that range is
-    one error-free function definition: the same subtree the whole file's parse holds there
-    (checked on every function of the real corpus, and by the edit property test)."""
+def _parse_window(
+    text: bytes, lines: LineStarts, start: int, end: int, old: Tree | None = None
+) -> tuple[Node, Tree] | None:
+    """The root (and tree) of a parse of text[start:end] alone (absolute positions), if that
+    range is one error-free function definition: the same subtree the whole file's parse
+    holds there (checked on every function of the real corpus, and by the edit property
+    test). `old`: the last parse of the same function, edited, to reparse from — typing on in
+    one function reuses what the edit left alone (~90 µs for a fresh parse of a 15-line
+    function, a few µs from its last tree)."""
     parser = _window_parser()
     parser.included_ranges = [Range(_point(lines, start), _point(lines, end), start, end)]
-    root = parser.parse(text).root_node
+    tree = parser.parse(text, old) if old is not None else parser.parse(text)
+    root = tree.root_node
     if root.has_error or root.named_child_count != 1:
         return None
     node = root.named_children[0]
     if node.type != "function_definition" or (node.start_byte, node.end_byte) != (start, end):
         return None
-    return root
+    return root, tree
 
 
 # Bytes whose insertion or removal can change how text far away is read (comments,
