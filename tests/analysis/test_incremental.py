@@ -231,3 +231,39 @@ def test_parenthesis_typed_in_a_body_not_closed_in_column_zero_rewrites_the_file
         live.update(source, RULES, ENABLED)
         got = live.findings
         assert got == analyse_document(parse_document("virt/kvm/x.c", source), RULES)
+
+
+def test_typing_in_one_function_reparses_from_its_last_parse(monkeypatch):
+    """Keystrokes in one function after the first reparse from that function's last tree;
+    each local parse equals the function as a fresh parse of the whole text reads it, and
+    an edit in another function starts from a fresh parse of that one."""
+    from kvmlock.syntax import incremental
+
+    reused: list[bool] = []
+    parse_window = incremental._parse_window
+
+    def spy(text, lines, start, end, old=None):
+        reused.append(old is not None)
+        return parse_window(text, lines, start, end, old)
+
+    monkeypatch.setattr(incremental, "_parse_window", spy)
+    live = LiveDocument("virt/kvm/x.c")
+    source = BASE
+    live.update(source, RULES, ENABLED)
+    at = source.index(b"(&kvm->slots_lock)")  # the end of a call's name in `second`
+    trees = []
+    for step, letter in enumerate(b"renamed", start=0):
+        source = apply_edits(source, [ByteEdit(at + step, at + step, bytes([letter]))])
+        live.update(source, RULES, ENABLED)
+        trees.append(live.parsed.window_tree)
+        fresh = parse_document("virt/kvm/x.c", source)
+        (local,) = [f for f in live.parsed.functions if f.name == "second"]
+        (whole,) = [f for f in fresh.functions if f.name == "second"]
+        assert str(local.node) == str(whole.node)
+        assert live.findings == analyse_document(fresh, RULES)
+    assert all(tree is not None for tree in trees) and len({id(t) for t in trees}) == len(trees)
+    assert reused == [False] + [True] * 6
+    first = source.index(b"(&vcpu->mutex)")
+    source = apply_edits(source, [ByteEdit(first, first, b"x")])
+    live.update(source, RULES, ENABLED)
+    assert reused[-1] is False and live.parsed.window_tree is not None
