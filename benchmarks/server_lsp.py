@@ -72,6 +72,12 @@ def main() -> None:
     client = Client()
     client.initialize(root, {"debounceMs": 0})
     rss_start = client.vm_hwm_kb()
+    # The transport alone: a request the server answers at once, no document involved.
+    round_trips = []
+    for _ in range(20 if args.quick else 200):
+        started = time.perf_counter()
+        client.request("workspace/executeCommand", {"command": "kvmlock.serverStats"})
+        round_trips.append(time.perf_counter() - started)
     texts: dict[str, bytes] = {}
     open_ms = {}
     for path in files:
@@ -132,6 +138,7 @@ def main() -> None:
             "after_index": round(rss_index / 1024, 1),
             "after_edits": round(rss_end / 1024, 1),
         },
+        "request_round_trip_ms": round(statistics.median(round_trips) * 1000, 3),
         "edits_per_file": edits,
         "didchange_to_diagnostics_ms": {
             name: {
@@ -142,6 +149,7 @@ def main() -> None:
         },
     }
     print(f"load {load[0]:.2f}; files {', '.join(result['files'])}")
+    print(f"  request round trip (kvmlock.serverStats) p50 {result['request_round_trip_ms']} ms")
     print(f"  open (didOpen → diagnostics) ms: {open_ms}")
     print(f"  workspace index (progress begin → end): {result['workspace_index_s']} s")
     print(
