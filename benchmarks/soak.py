@@ -57,11 +57,17 @@ class Server(Client):
     def __init__(self) -> None:
         super().__init__()
         self.errors: list[str] = []
+        self.last_published: dict[tuple[str, int], list[dict]] = {}
 
     def wait(self, match, timeout: float = 60) -> dict:
         def noting(message: dict) -> bool:
-            if message.get("method") == "window/logMessage" and message["params"]["type"] == 1:
+            method = message.get("method")
+            if method == "window/logMessage" and message["params"]["type"] == 1:
                 self.errors.append(message["params"]["message"][:2000])
+            if method == "textDocument/publishDiagnostics":
+                params = message["params"]
+                key = (params["uri"], params.get("version"))
+                self.last_published[key] = params["diagnostics"]
             return match(message)
 
         return super().wait(noting, timeout)
@@ -90,6 +96,22 @@ class Server(Client):
 
     def diagnostics(self, uri: str, version: int, timeout: float = 180) -> list[dict]:
         return self.diagnostics_for(uri, version, timeout)["params"]["diagnostics"]
+
+    def settled_diagnostics(self, uri: str, version: int) -> list[dict]:
+        """The last diagnostics published for `version` once the server is idle: a server
+        that has just started publishes a document's own findings first and, when its
+        interprocedural index is ready a moment later, those through calls too."""
+        self.diagnostics(uri, version)
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline:
+            stats = self.request(
+                "workspace/executeCommand", {"command": "kvmlock.serverStats"}
+            ).get("result") or {}
+            # Every publish sent before this answer has been read (one pipe, in order).
+            if stats.get("index", {}).get("state") != "indexing" and not stats.get("pending"):
+                break
+            time.sleep(0.01)
+        return self.last_published[(uri, version)]
 
 
 OPTIONS = {"debounceMs": 10}
@@ -176,7 +198,7 @@ def soak(args, base: str, pastes: list[str]) -> dict:
         checked = version
         got = main.diagnostics(URI, version)
         reference.open(URI, text, version)
-        fresh = reference.diagnostics(URI, version)
+        fresh = reference.settled_diagnostics(URI, version)
         reference.notify("textDocument/didClose", {"textDocument": {"uri": URI}})
         checks += 1
         status = main.status_kb()
@@ -294,7 +316,7 @@ def burst(args, main: Server, reference: Server, base: str, version: int) -> dic
     time.sleep(2.0)
     idle = main.status_kb()["VmRSS"]
     reference.open(URI, base, version)
-    fresh = reference.diagnostics(URI, version)
+    fresh = reference.settled_diagnostics(URI, version)
     tolerance = max(0.05 * before, 8 * 1024)
     return {
         "changes": 2 * (args.burst // 2),
