@@ -52,6 +52,7 @@ class DiagnosticMemo:
         self._order: list[_Entry] = []  # the last render's results with findings, in order
         self._seen: list[FunctionResult] | None = None  # the results it rendered
         self._context: tuple | None = None
+        self._settings: Settings | None = None  # keeps id(settings) unique while in the key
         self.rendered = 0  # results rendered (not reused): what the tests look at
 
     def render(
@@ -64,7 +65,7 @@ class DiagnosticMemo:
             self._entries.clear()
             self._seen = None
             self._context = context
-            self._settings = settings  # keeps id(settings) unique while it is in the key
+            self._settings = settings
         assert live.parsed is not None
         draw = _Drawer(self, live.parsed.source, live.marked, uri, index, encoding, settings)
         splice = live.last_splice

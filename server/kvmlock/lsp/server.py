@@ -492,7 +492,8 @@ def pull_diagnostics(
     if task is not None:
         task.cancel()
     if doc.analysed_version == doc.version and doc.parsed is not None:
-        items = ls.diagnostics(doc, ls.index.findings(doc) if ls.index is not None else [])
+        calls = ls._through_calls(doc, True) if ls.index is not None else []
+        items = ls.diagnostics(doc, calls)
     else:
         items = ls.analyse_now(doc)
     return types.RelatedFullDocumentDiagnosticReport(items=items, result_id=str(doc.version))
