@@ -828,7 +828,7 @@ def serve(log_file: str | None = None, log_level: str = "info") -> int:
         # pygls logs every message it sends at INFO, a whole file's diagnostics each time.
         logging.getLogger("pygls").setLevel(logging.WARNING)
     try:
-        if _is_stream(sys.stdin.buffer):
+        if sys.platform != "win32" and _is_stream(sys.stdin.buffer):
             _start_io_on_pipes(server)
         else:
             server.start_io()  # e.g. a file as stdin: pygls reads it in a thread
@@ -849,17 +849,22 @@ def _start_io_on_pipes(ls: KvmlockServer) -> None:
     """pygls's start_io, with stdin read by the event loop itself. pygls reads each header
     line and each body in a worker thread, three hand-offs per message (~0.5 ms of a
     keystroke's latency on this machine); a pipe registered with the loop needs none."""
-    from pygls.io_ import StdoutWriter, run_async
+    from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 
     ls._stop_event = threading.Event()
     ls.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer
-        )
+        reader: Any = asyncio.StreamReader()
+        try:
+            await loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer
+            )
+        except (OSError, ValueError, NotImplementedError) as error:
+            # An event loop that cannot watch this stdin: pygls's reader thread does.
+            log.info("stdin read in a thread (%s)", error)
+            reader = StdinAsyncReader(sys.stdin.buffer, ls.thread_pool)
         assert ls._stop_event is not None
         await run_async(
             stop_event=ls._stop_event,
