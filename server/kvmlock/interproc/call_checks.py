@@ -66,9 +66,6 @@ class CallChecks:
         self.rules_for = rules_for
         self.enabled = enabled
         self.notifiers = self._notifier_callbacks()
-        # RuleBase answers these by scanning its rules; a workspace asks them per call.
-        self._documented: dict[int, frozenset[str]] = {}
-        self._leaves: dict[tuple[int, str, str | None], Rule | None] = {}
         self._kinds_waiting: dict[str, bool] = {}
 
     def _waits(self, kind: str) -> bool:
@@ -76,18 +73,6 @@ class CallChecks:
         if found is None:
             found = self._kinds_waiting[kind] = self.index.api.kind(kind).waits
         return found
-
-    def documented(self, rules: RuleBase) -> frozenset[str]:
-        found = self._documented.get(id(rules))
-        if found is None:
-            found = self._documented[id(rules)] = rules.documented_locks()
-        return found
-
-    def leaf_rule(self, rules: RuleBase, cls: str, arch: str | None) -> Rule | None:
-        key = (id(rules), cls, arch)
-        if key not in self._leaves:
-            self._leaves[key] = rules.leaf_rule(cls, arch)
-        return self._leaves[key]
 
     def _notifier_callbacks(self) -> set[FunctionKey]:
         keys: set[FunctionKey] = set()
@@ -220,8 +205,8 @@ class CallChecks:
                         f"read-side section (line {outer.line})",
                     )
                 )
-        leaf = self.leaf_rule(rules, outer.cls, arch)
-        if leaf is not None and cls in self.documented(rules) and not self._nests_in(
+        leaf = rules.leaf_rule(outer.cls, arch)
+        if leaf is not None and cls in rules.documented_locks() and not self._nests_in(
             fn, outer.cls, rules
         ):
             hits.append(
@@ -236,7 +221,7 @@ class CallChecks:
     def _nests_in(self, fn: FunctionRecord, leaf: str, rules: RuleBase) -> bool:
         """The function itself takes a documented lock inside `leaf`: leaf-lock already says
         so there, and the same gap in locking.rst need not be reported again per call."""
-        documented = self.documented(rules)
+        documented = rules.documented_locks()
         return any(
             event.action == "acquire"
             and event.cls in documented

@@ -38,10 +38,7 @@ def lock_graph(
     index: SummaryIndex, rules_for: Callable[[str], RuleBase]
 ) -> dict[tuple[str, str], Edge]:
     """Every nesting A → B between two real lock classes, with its first witness."""
-    documented: dict[int, frozenset[str]] = {}
-    return merge_edges(
-        function_edges(index, key, rules_for, documented) for key in sorted(index.functions)
-    )
+    return merge_edges(function_edges(index, key, rules_for) for key in sorted(index.functions))
 
 
 def merge_edges(per_function: Iterable[list[Edge]]) -> dict[tuple[str, str], Edge]:
@@ -57,7 +54,6 @@ def function_edges(
     index: SummaryIndex,
     key: FunctionKey,
     rules_for: Callable[[str], RuleBase],
-    documented_by_rules: dict[int, frozenset[str]],
 ) -> list[Edge]:
     """The nestings one function shows, directly and through its calls: they depend on its
     own record and its callees' summaries only, so the language server keeps them per
@@ -67,9 +63,7 @@ def function_edges(
     fn = index.functions[key]
     anchor = index.anchors[key]
     rules = rules_for(fn.path)
-    if id(rules) not in documented_by_rules:
-        documented_by_rules[id(rules)] = rules.documented_locks()
-    documented = documented_by_rules[id(rules)]
+    documented = rules.documented_locks()
 
     def real(cls: str) -> bool:
         return not cls.startswith("$") and ("->" in cls or "." in cls or cls in documented)

@@ -54,7 +54,6 @@ class Workspace:
         self._path_findings: dict[str, list[PreparedFinding]] = {}
         # Per function with any: its lock nestings; None until the cycles are first asked for.
         self._edges: dict[FunctionKey, list[Edge]] | None = None
-        self._documented: dict[int, frozenset[str]] = {}
         # The lock graph, kept up to date per function: each nesting's witnesses, and its
         # edge from the first of them (in key order, as a fresh build picks it).
         self._witnesses: dict[tuple[str, str], set[FunctionKey]] = {}
@@ -212,7 +211,7 @@ class Workspace:
         pairs: set[tuple[str, str]] = set()
         for key in keys:
             edges = (
-                function_edges(self.index, key, self.rules_for, self._documented)
+                function_edges(self.index, key, self.rules_for)
                 if key in self.index.functions
                 else []  # removed
             )

@@ -152,7 +152,6 @@ class RuleBase:
         for rule in self.rules:
             if isinstance(rule, LockInfo):
                 self._locks.setdefault(rule.name, rule)
-        self._closure_cache: dict[tuple[str, str, str | None], tuple[OrderRule, ...] | None] = {}
         # Answers to the questions below, which scan every rule: the analysis asks them at
         # each lock it meets, always about the same few classes.
         self._answers: dict[tuple, Any] = {}
@@ -194,10 +193,9 @@ class RuleBase:
         self, outer: str, inner: str, arch: str | None = None
     ) -> tuple[OrderRule, ...] | None:
         """The order rules proving `outer` is taken outside `inner` (transitively), or None."""
-        key = (outer, inner, arch)
-        if key not in self._closure_cache:
-            self._closure_cache[key] = self._search_order(outer, inner, arch)
-        return self._closure_cache[key]
+        return self._answer(
+            ("order", outer, inner, arch), lambda: self._search_order(outer, inner, arch)
+        )
 
     def _search_order(
         self, outer: str, inner: str, arch: str | None
