@@ -5,7 +5,8 @@
 
 Steps, each skipped when its result is present: `apt-get download linux-source-6.1` (the
 Debian package of the kernel release source), `dpkg -x` of the .deb, then untar only
-virt/kvm, arch/x86/kvm, include/linux/kvm* and Documentation/virt/kvm. Nothing of it is
+virt/kvm, arch/x86/kvm, arch/arm64/kvm (with its headers and include/kvm), include/linux/kvm*
+and Documentation/virt/kvm. Nothing of it is
 copied into the repository. The other benchmarks take `--corpus DIR` defaulting to
 `default_corpus()`; `KVMLOCK_CORPUS_CACHE` moves the cache (default ~/.cache/kvmlock/corpus).
 """
@@ -19,9 +20,22 @@ import sys
 from pathlib import Path
 
 PACKAGE = "linux-source-6.1"
-MEMBERS = ("virt/kvm", "arch/x86/kvm", "include/linux/kvm*", "Documentation/virt/kvm")
+MEMBERS = (
+    "virt/kvm",
+    "arch/x86/kvm",
+    "arch/arm64/kvm",
+    "arch/arm64/include/asm/kvm*",
+    "include/kvm",
+    "include/linux/kvm*",
+    "Documentation/virt/kvm",
+)
 # The edits and peers of the benchmarks use these files.
-KEY_FILES = ("arch/x86/kvm/x86.c", "virt/kvm/kvm_main.c", "arch/x86/kvm/mmu/mmu.c")
+KEY_FILES = (
+    "arch/x86/kvm/x86.c",
+    "virt/kvm/kvm_main.c",
+    "arch/x86/kvm/mmu/mmu.c",
+    "arch/arm64/kvm/vgic/vgic.c",
+)
 
 
 def cache_dir() -> Path:
