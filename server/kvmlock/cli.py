@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from kvmlock.analysis.findings import Finding
     from kvmlock.interproc.records import FileRecord
     from kvmlock.rules.model import RuleBase
+    from kvmlock.syntax.document import SourceDocument
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -184,6 +185,10 @@ class FileResult:
     # Line number -> text of the lines carrying `kvmlock:` (suppression comments), so the
     # parent applies them to findings through calls without reading the file again.
     marks: dict[int, bytes] = field(default_factory=dict)
+    digest: bytes = b""  # of the bytes analysed: a later round checks the file is the same
+    # Only these functions were analysed again (with new call effects): their findings and
+    # records replace those of the first analysis.
+    redone: frozenset[str] | None = None
 
 
 def enabled_checks(select: str | None, ignore: str | None) -> frozenset[str] | None:
@@ -293,10 +298,13 @@ class _Walk:
                 )
 
 
-def check_file(job: tuple[str, str | None, frozenset[str] | None, bool]) -> FileResult:
+def check_file(job: tuple) -> FileResult:
     """Worker: read, parse and analyse one file. Never raises for a bad input file.
-    With `interprocedural`, also send back the file's record for the workspace index."""
-    path, locking_rst, enabled, interprocedural = job
+    With `interprocedural`, also send back the file's record for the workspace index.
+    `job`: (path, locking_rst, enabled, interprocedural[, call effects, names]): with
+    `names`, only the functions whose text names one of them are analysed (again)."""
+    path, locking_rst, enabled, interprocedural = job[:4]
+    call_effects, names, digest = job[4:7] if len(job) > 4 else (None, None, None)
     try:
         with open(path, "rb") as handle:
             source = handle.read()
@@ -322,7 +330,11 @@ def check_file(job: tuple[str, str | None, frozenset[str] | None, bool]) -> File
     rules = load_rules(Path(locking_rst) if locking_rst else None, near=Path(path))
     try:
         doc = parse_document(path, source)
-        results = analyse_functions(doc, rules, enabled)
+        if names is not None:
+            if _digest(source) != digest:
+                return FileResult(path, warning="changed during the run")
+            return _check_again(doc, rules, enabled, call_effects, names)
+        results = analyse_functions(doc, rules, enabled, call_effects)
         findings = unsuppressed(source, [f for r in results for f in r.findings])
         record = None
         if interprocedural:
@@ -340,8 +352,48 @@ def check_file(job: tuple[str, str | None, frozenset[str] | None, bool]) -> File
             "for a traceback and please report it",
         )
     return FileResult(
-        path, findings, None, rules.source, tuple(rules.problems), record, marks=_marks(source)
+        path,
+        findings,
+        None,
+        rules.source,
+        tuple(rules.problems),
+        record,
+        marks=_marks(source),
+        digest=_digest(source) if interprocedural else b"",
     )
+
+
+def _digest(source: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(source, digest_size=16).digest()
+
+
+def _check_again(
+    doc: SourceDocument,
+    rules: RuleBase,
+    enabled: frozenset[str] | None,
+    call_effects: dict,
+    names: frozenset[str],
+) -> FileResult:
+    """The functions of `doc` that call one of `names` (by name, twins together), analysed
+    with `call_effects`."""
+    import re
+
+    from kvmlock.analysis.engine import analyse_function, file_context, unsuppressed
+    from kvmlock.interproc.records import FileRecord, some_records
+
+    ctx = file_context(doc, rules, enabled, call_effects)
+    calls = re.compile(rb"\b(?:" + b"|".join(n.encode() for n in sorted(names)) + rb")\s*\(")
+    redone = frozenset(
+        fn.name for fn in doc.functions if calls.search(doc.source, fn.start_byte, fn.end_byte)
+    )
+    results = [analyse_function(doc, fn, ctx) if fn.name in redone else None
+               for fn in doc.functions]
+    findings = unsuppressed(doc.source, [f for r in results if r for f in r.findings])
+    record = FileRecord(doc.path, some_records(doc, results), ())
+    return FileResult(doc.path, findings, None, rules.source, tuple(rules.problems), record,
+                      marks=_marks(doc.source), redone=redone)
 
 
 def _marks(source: bytes) -> dict[int, bytes]:
@@ -386,11 +438,12 @@ def run_check(args: argparse.Namespace) -> int:
 
         # Paused until the findings through calls are in: collections in between only
         # rescan the received records (~0.03 s CPU of the pass's ~0.3 s).
-        with cyclic_gc_paused():
-            results = list(_run_jobs(jobs, default_jobs(args.jobs, len(files))))
-            through_calls = _through_calls(results, locking_rst, enabled)
+        with cyclic_gc_paused(), _Workers(default_jobs(args.jobs, len(files))) as workers:
+            results = list(workers.run(jobs))
+            through_calls = _through_calls(results, jobs, workers, locking_rst, enabled)
     else:
-        results = list(_run_jobs(jobs, default_jobs(args.jobs, len(files))))
+        with _Workers(default_jobs(args.jobs, len(files))) as workers:
+            results = list(workers.run(jobs))
 
     findings: list[Finding] = []
     problems: dict[str, None] = {}
@@ -420,14 +473,21 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _through_calls(
-    results: list[FileResult], locking_rst: str | None, enabled: frozenset[str] | None
+    results: list[FileResult],
+    jobs: list[tuple],
+    workers: _Workers,
+    locking_rst: str | None,
+    enabled: frozenset[str] | None,
 ) -> list[Finding]:
-    """The interprocedural pass over every file the workers indexed."""
+    """The interprocedural pass over every file the workers indexed. Files whose calls
+    reach functions that release their caller's locks or return holding some are analysed
+    again with those effects applied (`results` is updated in place), until no call's
+    effect changes."""
     from functools import cache
     from pathlib import Path
 
     from kvmlock.analysis.engine import unsuppressed
-    from kvmlock.interproc.workspace import Workspace
+    from kvmlock.interproc.workspace import MAX_EFFECT_ROUNDS, Workspace
     from kvmlock.rules.discover import load_rules
 
     # One rule base per directory: discovery walks up from there, and paths repeat a lot.
@@ -440,11 +500,38 @@ def _through_calls(
         return rules_in(os.path.dirname(path) or ".")
 
     workspace = Workspace(rules_for, enabled)
-    marks: dict[str, dict[int, bytes]] = {}
     for result in results:
         if result.record is not None:
             workspace.set_file(result.record)
-            marks[result.path] = result.marks
+    applied: dict[str, dict] = {}
+    for _ in range(MAX_EFFECT_ROUNDS):
+        again = []
+        changed: dict[int, frozenset[str]] = {}
+        for i, result in enumerate(results):
+            if result.record is not None:
+                effects = workspace.call_effects(result.path)
+                before = applied.get(result.path, {})
+                if effects != before:
+                    applied[result.path] = effects
+                    changed[i] = frozenset(
+                        name for name in effects.keys() | before.keys()
+                        if effects.get(name) != before.get(name)
+                    )
+                    again.append(i)
+        if not again:
+            break
+        if os.environ.get("KVMLOCK_DEBUG_ROUNDS"):
+            print("round", [(results[i].path, sorted(applied[results[i].path])) for i in again],
+                  file=sys.stderr)
+        redo = [
+            (*jobs[i][:4], applied[results[i].path], changed[i], results[i].digest)
+            for i in again
+        ]
+        for i, result in zip(again, workers.run(redo, quiet=True), strict=True):
+            results[i] = _merged(results[i], result)
+            if results[i].record is not None:
+                workspace.set_file(results[i].record)
+    marks = {result.path: result.marks for result in results if result.record is not None}
     by_path: dict[str, list[Finding]] = {}
     for finding in workspace.findings():
         by_path.setdefault(finding.path, []).append(finding)
@@ -458,31 +545,63 @@ def _through_calls(
     return kept
 
 
-def _run_jobs(jobs: list, workers: int) -> Iterator[FileResult]:
-    progress = _progress(len(jobs))
-    try:
-        if workers <= 1:
-            for result in map(check_file, jobs):
-                progress.advance()
-                yield result
-            return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+def _merged(first: FileResult, again: FileResult) -> FileResult:
+    """A file's result with some functions analysed again (`again.redone`)."""
+    from kvmlock.interproc.records import merged
 
-        if multiprocessing.get_context().get_start_method() == "fork":
-            _warm_up(interprocedural=jobs[0][3])
-        # Biggest files first, one per task: the last task to finish is then a small file,
-        # not x86.c started late on one worker while the other has nothing left to do.
-        order = sorted(range(len(jobs)), key=lambda i: -_size(jobs[i][0]))
-        results: list[FileResult | None] = [None] * len(jobs)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            done = pool.map(check_file, [jobs[i] for i in order])
+    if again.redone is None or first.record is None or again.record is None:
+        # Gone or changed since the first reading: the first analysis stands.
+        return first
+    findings = [f for f in first.findings if f.function not in again.redone] + again.findings
+    record = merged(first.record, again.record.functions)
+    return FileResult(first.path, findings, None, first.rules_source, first.rules_problems,
+                      record, first.warning, first.marks, first.digest)
+
+
+class _Workers:
+    """The worker processes of one run, started on first use and kept for the rounds of the
+    interprocedural pass (a pool costs a fork per worker and the imports)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool = None
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def run(self, jobs: list, quiet: bool = False) -> Iterator[FileResult]:
+        progress = _NoProgress() if quiet else _progress(len(jobs))
+        try:
+            if self.workers <= 1 or len(jobs) <= 1:
+                for result in map(check_file, jobs):
+                    progress.advance()
+                    yield result
+                return
+            # Biggest files first, one per task: the last task to finish is then a small
+            # file, not x86.c started late on one worker while the other has nothing left.
+            order = sorted(range(len(jobs)), key=lambda i: -_size(jobs[i][0]))
+            results: list[FileResult | None] = [None] * len(jobs)
+            done = self._started(jobs[0][3]).map(check_file, [jobs[i] for i in order])
             for i, result in zip(order, done, strict=True):
                 progress.advance()
                 results[i] = result
-        yield from results  # type: ignore[misc]  # every slot is filled; in the given order
-    finally:
-        progress.close()
+            yield from results  # type: ignore[misc]  # every slot is filled, in order
+        finally:
+            progress.close()
+
+    def _started(self, interprocedural: bool):
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            if multiprocessing.get_context().get_start_method() == "fork":
+                _warm_up(interprocedural=interprocedural)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self._pool
 
 
 def _size(path: str) -> int:

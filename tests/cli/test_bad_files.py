@@ -201,14 +201,15 @@ def test_suppression_through_calls_holds_when_file_goes_after_reading(
         ),
     )
     write_c(tmp_path, "callee.c", CALLEE)
-    run_jobs = cli_module._run_jobs
+    run_jobs = cli_module._Workers.run
 
     def run_then_delete(*args, **kwargs):
         results = list(run_jobs(*args, **kwargs))
-        caller.unlink()
+        if caller.exists():
+            caller.unlink()
         return iter(results)
 
-    monkeypatch.setattr(cli_module, "_run_jobs", run_then_delete)
+    monkeypatch.setattr(cli_module._Workers, "run", run_then_delete)
     run = cli("check", "--no-color", "-j", jobs, tmp_path)
     assert run.code == EXIT_CLEAN, run.out
     assert run.out == ""

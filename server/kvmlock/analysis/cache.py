@@ -53,7 +53,9 @@ class FunctionCache:
         self, doc: SourceDocument, ctx: FileContext, splice: Splice | None = None
     ) -> list[FunctionResult]:
         """Results for every function of `doc`, analysing only those not seen before."""
-        context = (id(ctx.rules), ctx.enabled, ctx.arch, ctx.notifier_callbacks)
+        context = (
+            id(ctx.rules), ctx.enabled, ctx.arch, ctx.notifier_callbacks, id(ctx.call_effects)
+        )
         functions = doc.functions
         usable = (
             splice is not None
@@ -121,7 +123,8 @@ class FunctionCache:
             # The rewritten bytes too: text outside a function (an unterminated comment) can
             # change how its own bytes are rewritten, and the analysis reads the rewrite.
             span = slice(fn.start_byte, fn.end_byte)
-            key = (source[span], text[span], column, context, fn.name in callbacks)
+            body = source[span]
+            key = (body, text[span], column, context, fn.name in callbacks, ctx.effects_for(body))
             result = self._entries.get(key) if known is None else known.get(key)
             shared = result is not None and (
                 id(result) in taken

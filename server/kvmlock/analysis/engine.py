@@ -8,14 +8,16 @@ touched.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from kvmlock.analysis.checks import registry
 from kvmlock.analysis.event_checks import EventChecks, FunctionFacts
 from kvmlock.analysis.findings import Finding, Span
 from kvmlock.analysis.lockapi import LockApi, lock_api
 from kvmlock.analysis.lockexpr import Scope
-from kvmlock.analysis.observations import Observations
+from kvmlock.analysis.observations import CallEffect, Observations
 from kvmlock.analysis.state import Held, Origin, State
 from kvmlock.analysis.walker import FunctionWalker, GiveUp
 from kvmlock.rules.classes import canonical, join_field, struct_root, tables
@@ -27,6 +29,7 @@ _ARCH = re.compile(r"(?:^|/)arch/([A-Za-z0-9_]+)/")
 _SUPPRESS = re.compile(rb"kvmlock:\s*ignore\[([a-z0-9_,\s-]+)\]")
 _TEXT_LOCK = re.compile(r"^&?\(?\s*([A-Za-z_]\w*)((?:\s*(?:->|\.)\s*\w+)*)\s*\)?$")
 _SPINNING_TYPES = ("spinlock", "rwlock", "raw_spinlock")
+_CALLED = re.compile(rb"([A-Za-z_]\w*)\s*\(")
 NOTIFIER_STRUCTS = ("mmu_notifier_ops",)
 
 
@@ -40,6 +43,23 @@ class FileContext:
     arch: str | None
     notifier_callbacks: frozenset[str]
     enabled: frozenset[str] = field(default_factory=lambda: frozenset(registry()))
+    # What calls to other functions do to the caller's locks (from the interprocedural
+    # index; empty without one), by the callee's name.
+    call_effects: Mapping[str, CallEffect] = field(default_factory=dict)
+
+    def effects_for(self, body: bytes) -> tuple[tuple[str, CallEffect], ...]:
+        """The call effects a function's bytes can meet: part of what its result depends on."""
+        effects = self.call_effects
+        if not effects:
+            return ()
+        words = set(_CALLED.findall(body))
+        return tuple(
+            sorted((name.decode(), effects[name.decode()]) for name in words & self._effect_words)
+        )
+
+    @cached_property
+    def _effect_words(self) -> frozenset[bytes]:
+        return frozenset(name.encode() for name in self.call_effects)
 
 
 def file_arch(path: str) -> str | None:
@@ -48,7 +68,10 @@ def file_arch(path: str) -> str | None:
 
 
 def file_context(
-    doc: SourceDocument, rules: RuleBase, enabled: frozenset[str] | None = None
+    doc: SourceDocument,
+    rules: RuleBase,
+    enabled: frozenset[str] | None = None,
+    call_effects: Mapping[str, CallEffect] | None = None,
 ) -> FileContext:
     from kvmlock.syntax.initialisers import ops_members
 
@@ -61,6 +84,7 @@ def file_context(
         arch=file_arch(doc.path),
         notifier_callbacks=callbacks,
         enabled=enabled if enabled is not None else frozenset(registry()),
+        call_effects=call_effects if call_effects is not None else {},
     )
 
 
@@ -137,9 +161,12 @@ class FunctionResult:
 
 
 def analyse_functions(
-    doc: SourceDocument, rules: RuleBase, enabled: frozenset[str] | None = None
+    doc: SourceDocument,
+    rules: RuleBase,
+    enabled: frozenset[str] | None = None,
+    call_effects: Mapping[str, CallEffect] | None = None,
 ) -> list[FunctionResult]:
-    ctx = file_context(doc, rules, enabled)
+    ctx = file_context(doc, rules, enabled, call_effects)
     return [analyse_function(doc, function, ctx) for function in doc.functions]
 
 
@@ -150,6 +177,7 @@ def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) ->
         arch=ctx.arch,
         is_mmu_notifier=fn.name in ctx.notifier_callbacks,
         acquires=frozenset(),
+        parameters=tuple(p.name for p in fn.parameters),
     )
     sink = EventChecks(
         rules=ctx.rules,
@@ -166,6 +194,7 @@ def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) ->
         sink=sink,
         line_of=lambda byte: doc.line_col(byte)[0],
         lock_kind_hint=lambda cls: kind_hint(ctx.rules, cls),
+        call_effects=ctx.call_effects,
     )
     parameters = _parameters(fn)
     for param in parameters:
@@ -179,7 +208,53 @@ def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) ->
         skipped = _gave_up(doc, fn, ctx, str(exc) or "nesting too deep")
         return FunctionResult(fn.name, [skipped], Observations(fn.name))
     sink.finish()
+    if sink.observations.releases:
+        _keep_certain_releases(doc, fn, ctx, sink, entry)
     return FunctionResult(fn.name, sink.findings, sink.observations)
+
+
+def _keep_certain_releases(
+    doc: SourceDocument, fn: FunctionInfo, ctx: FileContext, sink: EventChecks, entry: State
+) -> None:
+    """A caller's lock released on only some paths is no effect of the call: walk again
+    holding the released locks on entry, and keep those that no return still holds."""
+    seeded = entry
+    candidates = []
+    for release in sink.observations.releases:
+        cls, instance = sink.caller_releases[release.instance]
+        candidates.append(instance)
+        if seeded.find(cls, instance) is None:
+            seeded = seeded.holding(
+                Held(cls, instance, kind_hint(ctx.rules, cls), 0, fn.start_byte, True, Origin.ENTRY)
+            )
+    probe = EventChecks(
+        rules=ctx.rules,
+        api=ctx.api,
+        facts=sink.facts,
+        source=doc.source,
+        line_col=doc.line_col,
+        enabled=frozenset(),
+    )
+    walker = FunctionWalker(
+        text=doc.text,
+        source=doc.source,
+        api=ctx.api,
+        sink=probe,
+        line_of=lambda byte: doc.line_col(byte)[0],
+        lock_kind_hint=lambda cls: kind_hint(ctx.rules, cls),
+        call_effects=ctx.call_effects,
+    )
+    try:
+        walker.run(_parameters(fn), fn.body, seeded)
+    except (GiveUp, RecursionError):
+        sink.observations.releases = ()
+        return
+    everywhere = probe.released_everywhere(candidates)
+    sink.observations.releases = tuple(
+        release
+        for release, instance in zip(sink.observations.releases, candidates, strict=True)
+        if instance in everywhere or (not release.instance and release.cls in sink.loop_releases)
+    )
 
 
 def kind_hint(rules: RuleBase, cls: str) -> str:

@@ -17,8 +17,16 @@ from kvmlock.analysis.checks import Check, lower, registry
 from kvmlock.analysis.findings import Finding, Related, Span
 from kvmlock.analysis.lockapi import LockApi
 from kvmlock.analysis.lockexpr import LockRef
-from kvmlock.analysis.observations import CallSite, HeldAt, LockEvent, Observations, Site
-from kvmlock.analysis.state import Held, Origin, State
+from kvmlock.analysis.observations import (
+    CallSite,
+    HeldAt,
+    Hold,
+    LockEvent,
+    Observations,
+    Release,
+    Site,
+)
+from kvmlock.analysis.state import VALUE_TRUTH, Held, Origin, State, value_kind
 from kvmlock.rules.model import (
     SRCU_CLASS,
     Citation,
@@ -62,20 +70,40 @@ class FunctionFacts:
     arch: str | None
     is_mmu_notifier: bool
     acquires: frozenset[str]  # classes named in __acquires(): returning with them held is the point
+    parameters: tuple[str, ...] = ()
+
+    def pattern(self, instance: str) -> str:
+        """An instance as callers see it: rooted at parameter N, `$N...`; a global lock by
+        its name; "" when reached through a local variable (callers cannot name it)."""
+        base = instance.split("#", 1)[0]
+        match = _ROOT.match(base)
+        if match and match[0] in self.parameters:
+            return f"${self.parameters.index(match[0])}{base[match.end():]}"
+        return base if match and match.end() == len(base) else ""
+
+
+_ROOT = re.compile(r"[A-Za-z_]\w*")
 
 
 @dataclass
 class _Return:
     node: Node
-    kind: str
+    value: str  # the returned value's token (state.VALUE_KIND), "void" or "lock-helper"
     held: dict[str, Held]
     variable: str | None = None  # `return r;`
 
-    def kind_for(self, held: Held) -> str:
-        """The return's kind on the paths holding `held` (see Held.values)."""
+    @property
+    def kind(self) -> str:
+        return value_kind(self.value)
+
+    def value_for(self, held: Held) -> str:
+        """The returned value's token on the paths holding `held` (see Held.values)."""
         if self.variable and held.values is not None:
-            return dict(held.values).get(self.variable, self.kind)
-        return self.kind
+            return dict(held.values).get(self.variable, self.value)
+        return self.value
+
+    def kind_for(self, held: Held) -> str:
+        return value_kind(self.value_for(held))
 
 
 @dataclass
@@ -91,6 +119,12 @@ class EventChecks:
     observations: Observations = field(default_factory=lambda: Observations(""))
     acquired: set[str] = field(default_factory=set)
     unguarded: list[tuple[Node, RequiresOuterRule, str]] = field(default_factory=list)
+    caller_releases: dict[str, tuple[str, str]] = field(default_factory=dict)  # pattern →
+    # (class, instance as written)
+    asserted: set[str] = field(default_factory=set)  # classes asserted, not taken here
+    # Classes of caller's locks released in a loop through a local (`unlock_vcpus()`): the
+    # callee releases every one the caller holds, however many that is (none included).
+    loop_releases: set[str] = field(default_factory=set)
     _seen: set[tuple[str, int, str]] = field(default_factory=set)
     # The held set of the last state observed: consecutive calls usually see the same state,
     # and sharing the tuple also makes records smaller to pickle (pickle stores it once).
@@ -103,6 +137,9 @@ class EventChecks:
         self.returns.clear()
         self.acquired.clear()
         self.unguarded.clear()
+        self.caller_releases.clear()
+        self.asserted.clear()
+        self.loop_releases.clear()
         self._seen.clear()
 
     # --- events -------------------------------------------------------------------------
@@ -188,8 +225,11 @@ class EventChecks:
                     outer=held,
                 )
 
-    def asserted(self, state: State, ref: LockRef, node: Node) -> None:
+    def assertion(self, state: State, ref: LockRef, node: Node) -> None:
         self._observe("assert", state, ref, "", node, self._call_text(node))
+        mine = state.find(ref.cls, ref.instance)
+        if mine is None or mine.origin is not Origin.ACQUIRED:
+            self.asserted.add(ref.cls)
 
     def call(
         self,
@@ -203,9 +243,15 @@ class EventChecks:
             CallSite(callee, self._site(node), self._held_at(state), arguments, argument_classes)
         )
 
-    def release(self, state: State, ref: LockRef, node: Node) -> None:
+    def release(self, state: State, ref: LockRef, node: Node, in_loop: bool = False) -> None:
         self._observe("release", state, ref, "", node, self._call_text(node))
-        if state.find(ref.cls, ref.instance) is not None:
+        held = state.find(ref.cls, ref.instance)
+        if held is None or held.origin is Origin.ENTRY:
+            pattern = self.facts.pattern(ref.instance)
+            self.caller_releases.setdefault(pattern, (ref.cls, ref.instance))
+            if in_loop and not pattern:
+                self.loop_releases.add(ref.cls)
+        if held is not None:
             return
         if ref.instance in state.released:
             self._emit(
@@ -214,8 +260,8 @@ class EventChecks:
                 "(it was already released)",
             )
 
-    def returned(self, state: State, node: Node, kind: str, variable: str | None) -> None:
-        self.returns.append(_Return(node, kind, dict(state.held), variable))
+    def returned(self, state: State, node: Node, value: str, variable: str | None) -> None:
+        self.returns.append(_Return(node, value, dict(state.held), variable))
 
     # --- per-function conclusions ---------------------------------------------------------
 
@@ -235,6 +281,86 @@ class EventChecks:
         obs.released_from_caller = tuple(
             sorted({e.cls for e in obs.events if e.action == "release"} - taken)
         )
+        obs.holds = self._holds()
+        kept = {self.facts.pattern(key) for r in self.returns for key in r.held}
+        obs.releases = tuple(
+            Release(pattern, self._effect_class(pattern, cls))
+            for pattern, (cls, _) in sorted(self.caller_releases.items())
+            if pattern not in kept
+        )
+        released = {r.cls for r in obs.releases}
+        obs.required_everywhere = tuple(
+            sorted(
+                cls
+                for cls in self.asserted
+                if cls in released
+                or all(any(h.cls == cls and h.must for h in r.held.values()) for r in self.returns)
+            )
+        )
+
+    def released_everywhere(self, instances: list[str]) -> set[str]:
+        """Of the caller's locks this walk started holding, those no return still holds."""
+        return {
+            instance
+            for instance in instances
+            if not any(
+                key == instance or held.base == instance
+                for ret in self.returns
+                for key, held in ret.held.items()
+            )
+        }
+
+    def _effect_class(self, pattern: str, cls: str) -> str:
+        """A lock that is itself parameter N has no class of its own here: `$N`."""
+        return pattern if pattern.startswith("$") and pattern[1:].isdigit() else cls
+
+    def _holds(self) -> tuple[Hold, ...]:
+        """The locks taken here and held at the returns: at all of them, or exactly at those
+        returning 0 (or exactly at those returning non-zero)."""
+        first: dict[str, Held] = {}
+        for ret in self.returns:
+            for key, held in ret.held.items():
+                if held.origin is Origin.ACQUIRED:
+                    first.setdefault(key, held)
+        holds = []
+        for key, lock in first.items():
+            when = self._when_held(key)
+            if when is not None:
+                pattern = self.facts.pattern(lock.instance)
+                cls = self._effect_class(pattern, lock.cls)
+                holds.append(Hold(pattern, cls, lock.kind, when))
+        return tuple(holds)
+
+    def _when_held(self, key: str) -> str | None:
+        holding: set[bool] = set()
+        other: set[bool] = set()
+        for ret in self.returns:
+            held = ret.held.get(key)
+            if held is None or held.origin is not Origin.ACQUIRED:
+                truth = VALUE_TRUTH.get(ret.value)
+                if truth is None:
+                    return None
+                other.add(truth)
+                continue
+            if held.must:
+                truth = VALUE_TRUTH.get(ret.value)
+                holding.add(truth)  # type: ignore[arg-type]
+                continue
+            # Held on some of the paths joined here: the return variable's value on those
+            # (a `goto out` with `r = 0` holding it, `r = -E...` not).
+            token = ret.value_for(held)
+            if ret.value != "unknown" or token == ret.value:
+                return None
+            truth = VALUE_TRUTH.get(token)
+            if truth is None:
+                return None
+            holding.add(truth)
+            other.add(not truth)
+        if not other:
+            return "always"
+        if None in holding or len(holding) != 1 or len(other) > 1 or holding == other:
+            return None
+        return "nonzero" if holding == {True} else "zero"
 
     def _requires_outer(self) -> None:
         """A lock taken without its outer lock is reported when this function manages the
@@ -298,14 +424,23 @@ class EventChecks:
         self, action: str, state: State, ref: LockRef, kind: str, node: Node, text: str
     ) -> None:
         self.observations.events.append(
-            LockEvent(action, ref.cls, kind, self._site(node), self._held_at(state), text)
+            LockEvent(
+                action,
+                ref.cls,
+                kind,
+                self._site(node),
+                self._held_at(state),
+                text,
+                self.facts.pattern(ref.instance),
+            )
         )
 
     def _held_at(self, state: State) -> tuple[HeldAt, ...]:
         if state is not self._held_state:
             self._held_state = state
             self._held = tuple(
-                HeldAt(h.cls, h.kind, h.must, h.line, h.origin.value) for h in state.held.values()
+                HeldAt(h.cls, h.kind, h.must, h.line, h.origin.value, h.instance)
+                for h in state.held.values()
             )
         return self._held
 

@@ -5,6 +5,7 @@ benchmarks, the tests) runs the same per-keystroke path."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 
 from kvmlock.analysis.cache import FunctionCache, Splice
 from kvmlock.analysis.engine import (
@@ -15,10 +16,13 @@ from kvmlock.analysis.engine import (
     file_context,
 )
 from kvmlock.analysis.findings import Finding
+from kvmlock.analysis.observations import CallEffect
 from kvmlock.rules.model import RuleBase
 from kvmlock.syntax.document import SourceDocument, parse_document
 from kvmlock.syntax.functions import FunctionInfo
 from kvmlock.syntax.incremental import Reparse, checked_hint, reindex, reparse
+
+_NO_EFFECTS: Mapping[str, CallEffect] = {}
 
 
 class LiveDocument:
@@ -46,6 +50,7 @@ class LiveDocument:
         rules: RuleBase,
         enabled: frozenset[str],
         hint: tuple[int, int, int] | None = None,
+        call_effects: Mapping[str, CallEffect] | None = None,
     ) -> None:
         """Analyse `source`, reusing everything an edit from the previous text left intact.
         `hint`: (start, old_end, new_end), a range outside of which the previous and the new
@@ -75,9 +80,16 @@ class LiveDocument:
             self.cache = FunctionCache()
             self.rules = rules
         ctx = self.ctx
-        if ctx is None or ctx.rules is not rules or ctx.enabled != enabled or not inside_function:
+        effects = call_effects if call_effects is not None else _NO_EFFECTS
+        if (
+            ctx is None
+            or ctx.rules is not rules
+            or ctx.enabled != enabled
+            or ctx.call_effects is not effects
+            or not inside_function
+        ):
             # MMU notifier tables live outside functions: an edit inside one keeps them.
-            ctx = file_context(self.parsed, rules, enabled)
+            ctx = file_context(self.parsed, rules, enabled, effects)
         self.ctx = ctx
         previous = self.results
         self.results = self.cache.results(self.parsed, ctx, splice)

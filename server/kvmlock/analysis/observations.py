@@ -19,6 +19,7 @@ class HeldAt:
     must: bool
     line: int
     origin: str  # "acquired" | "entry" | "guard"
+    instance: str = ""  # the lock expression as written (tells two vCPUs' mutexes apart)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class LockEvent:
     site: Site
     held: tuple[HeldAt, ...]
     text: str  # the call as written, whitespace collapsed
+    instance: str = ""  # the lock expression as written, `$N...` when rooted at parameter N
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,25 @@ class CallSite:
     argument_classes: tuple[str | None, ...]  # lock class when an argument names a lock
 
 
+@dataclass(frozen=True)
+class Hold:
+    """A lock the function returns holding: always, or only when it returns 0 (`zero`:
+    `r = helper(); if (r) return r;`) or non-zero (`nonzero`: true, a pointer)."""
+
+    instance: str  # `$N...` when rooted at parameter N, else the expression or the class
+    cls: str
+    kind: str
+    when: str  # "always" | "zero" | "nonzero"
+
+
+@dataclass(frozen=True)
+class Release:
+    """A caller's lock the function releases and does not take again on any path."""
+
+    instance: str
+    cls: str
+
+
 @dataclass
 class Observations:
     function: str
@@ -69,6 +90,12 @@ class Observations:
     acquires_annotated: tuple[str, ...] = ()  # __acquires classes
     held_at_every_return: tuple[str, ...] = ()  # classes taken here and held at all returns
     released_from_caller: tuple[str, ...] = ()  # released before being taken: caller's locks
+    # Net effects on the caller's locks, by instance (see Hold, Release).
+    holds: tuple[Hold, ...] = ()
+    releases: tuple[Release, ...] = ()
+    # Classes asserted held (lockdep_assert_held) on every path to every return; an assertion
+    # behind a test or an early return is a requirement only on some paths.
+    required_everywhere: tuple[str, ...] = ()
 
     def clear(self) -> None:
         self.events.clear()
@@ -84,7 +111,8 @@ class Observations:
             found = held_cache.get(at)
             if found is None:
                 found = held_cache[at] = tuple(
-                    HeldAt(h.cls, h.kind, h.must, h.line + line_delta, h.origin) for h in at
+                    HeldAt(h.cls, h.kind, h.must, h.line + line_delta, h.origin, h.instance)
+                    for h in at
                 )
             return found
 
@@ -96,6 +124,7 @@ class Observations:
                 e.site.shifted(byte_delta, line_delta),
                 held(e.held),
                 e.text,
+                e.instance,
             )
             for e in self.events
         ]
@@ -110,3 +139,18 @@ class Observations:
             for c in self.calls
         ]
         return replace(self, events=events, calls=calls)
+
+
+@dataclass(frozen=True)
+class CallEffect:
+    """What calling a function does to the caller's held locks, as the walker applies it at
+    the call: the caller's locks it releases, then the locks it returns holding. Instances
+    rooted at a parameter (`$1->irq_lock`) become the call's argument (`irq->irq_lock`)."""
+
+    releases: tuple[Release, ...] = ()
+    holds: tuple[Hold, ...] = ()
+
+    @property
+    def conditional(self) -> tuple[Hold, ...]:
+        """The holds that depend on the return value."""
+        return tuple(h for h in self.holds if h.when != "always")

@@ -11,6 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
+# What a variable or a return is known to hold, as a token: "zero" (0), "null" (NULL, false),
+# "err" (-EINVAL, ERR_PTR()), "one" (true, a positive number), "unknown"; plus, for a return,
+# "void" and "lock-helper" (returns a trylock's result).
+VALUE_KIND = {"zero": "ok", "one": "ok", "null": "fail", "err": "fail"}
+VALUE_TRUTH = {"zero": False, "null": False, "err": True, "one": True}
+
+
+def value_kind(token: str) -> str:
+    """A value token as the kind of a return: "ok", "fail", or the token itself."""
+    return VALUE_KIND.get(token, token)
+
 
 class Origin(Enum):
     ACQUIRED = "acquired"  # taken in this function
@@ -47,8 +58,10 @@ class State:
     held: dict[str, Held]
     released: frozenset[str]  # instances released earlier on some path into here
     borrowed: frozenset[str]  # instances the caller held: released here before any acquire
-    values: dict[str, str]  # variable → "fail" | "ok" | "unknown": simple return-value tracking
-    results: dict[str, tuple[str, str]]  # variable → (instance, "try"|"cond") it tells about
+    values: dict[str, str]  # variable → value token (VALUE_KIND): simple return-value tracking
+    # variable → (instances, "try"|"cond") whose being held it tells: held when it is
+    # non-zero ("try") or zero ("cond")
+    results: dict[str, tuple[tuple[str, ...], str]]
 
     @staticmethod
     def empty() -> State:
@@ -91,9 +104,9 @@ class State:
             values[name] = value
         return State(self.held, self.released, self.borrowed, values, results)
 
-    def with_result(self, name: str, instance: str, how: str) -> State:
+    def with_result(self, name: str, instances: tuple[str, ...], how: str) -> State:
         results = dict(self.results)
-        results[name] = (instance, how)
+        results[name] = (instances, how)
         values = {k: v for k, v in self.values.items() if k != name}
         return State(self.held, self.released, self.borrowed, values, results)
 
@@ -114,6 +127,16 @@ class State:
         if not changed:
             return self
         return State(held, self.released, self.borrowed, values, results)
+
+    def reassigned(self, name: str, at: int) -> State:
+        """`name = ...` at byte `at`: conditions on it are forgotten, and a lock named through
+        it (`v->mutex` after `v = kvm_get_vcpu(kvm, i)`) is another object's from here on."""
+        state = self.forget_variable(name)
+        if not any(_mentions(lock.base, name) for lock in state.held.values()) and not any(
+            _mentions(r, name) for r in state.released | state.borrowed
+        ):
+            return state
+        return state.rename_instances_of(name, at)
 
     def rename_instances_of(self, name: str, loop: int) -> State:
         """A loop variable moved on: locks named through it are other instances now."""

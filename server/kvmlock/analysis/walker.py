@@ -11,7 +11,7 @@ function, when the states are the fixpoint ones.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -19,6 +19,7 @@ from tree_sitter import Node
 
 from kvmlock.analysis.lockapi import ApiEntry, LockApi
 from kvmlock.analysis.lockexpr import LockRef, Scope, strip, strip_parens
+from kvmlock.analysis.observations import CallEffect, Hold
 from kvmlock.analysis.state import Held, Origin, State, join, join_all, same
 
 MAX_LOOP_ROUNDS = 3
@@ -50,6 +51,7 @@ _INERT = frozenset(
     }
 )
 _ERRNO = re.compile(r"^-\s*E[A-Z0-9]+$|^-\s*\d+$")
+_LOCK_PATH = re.compile(r"^&?[A-Za-z_][\w.>\-\[\]]*$")  # `irq`, `&kvm->arch`, `v->kvm`
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 
 
@@ -60,13 +62,13 @@ class GiveUp(Exception):
 class EventSink(Protocol):
     def acquire(self, state: State, ref: LockRef, kind: str, node: Node, nested: bool) -> None: ...
 
-    def release(self, state: State, ref: LockRef, node: Node) -> None: ...
+    def release(self, state: State, ref: LockRef, node: Node, in_loop: bool) -> None: ...
 
     def sync(self, state: State, ref: LockRef, node: Node) -> None: ...
 
     def returned(self, state: State, node: Node, kind: str, variable: str | None) -> None: ...
 
-    def asserted(self, state: State, ref: LockRef, node: Node) -> None: ...
+    def assertion(self, state: State, ref: LockRef, node: Node) -> None: ...
 
     def call(
         self,
@@ -101,6 +103,7 @@ class FunctionWalker:
         sink: EventSink,
         line_of: Callable[[int], int],
         lock_kind_hint: Callable[[str], str],
+        call_effects: Mapping[str, CallEffect] | None = None,
     ) -> None:
         self.text = text  # the rewritten buffer the tree was parsed from
         self.source = source  # the original buffer: macro names live here
@@ -108,6 +111,8 @@ class FunctionWalker:
         self.sink = sink
         self.line_of = line_of
         self.kind_hint = lock_kind_hint
+        self.call_effects = call_effects or {}
+        self._releasing = False
         self.scope = Scope(text)
         self.reporting = True
         self.steps = 0
@@ -501,7 +506,7 @@ class FunctionWalker:
             return self._assign(name, right, state, evaluated=True)
         if kind == "update_expression":
             name = _plain_name(node.child_by_field_name("argument"), self.text)
-            return state.forget_variable(name) if name else state
+            return state.reassigned(name, node.start_byte) if name else state
         for child in node.named_children:
             if child.type in _INERT:  # half the nodes met here: not worth a call
                 continue
@@ -519,13 +524,18 @@ class FunctionWalker:
                 return None
         if not name:
             return state
-        state = state.forget_variable(name)
+        state = state.reassigned(name, value.start_byte if value is not None else 0)
         call = _as_call(value)
         entry = self._api_entry(call) if call is not None else None
         if entry is not None and entry.action in ("try", "cond"):
             ref = self._lock_ref(entry, call)  # type: ignore[arg-type]
             if ref is not None:
-                return state.with_result(name, ref.instance, entry.action)
+                return state.with_result(name, (ref.instance,), entry.action)
+        tested = self._effect_test(call) if call is not None and entry is None else None
+        if tested is not None:
+            _, holds = tested
+            how = "cond" if holds[0].when == "zero" else "try"
+            return state.with_result(name, self._effect_instances(call, holds), how)
         if value is not None:
             return state.with_value(name, _classify_value(value, self.text, state))
         return state
@@ -542,7 +552,10 @@ class FunctionWalker:
         entry = self.api.functions.get(name)
         if entry is None:
             self._observe_call(state, node, fn, args)
-            return state
+            effect = self.call_effects.get(name) if fn.type == "identifier" else None
+            if effect is None:
+                return state
+            return self._apply_effect(state, effect, node, args)
         ref = self._lock_ref(entry, node)
         if ref is None:
             return state
@@ -568,6 +581,83 @@ class FunctionWalker:
             held = state.find(ref.cls, ref.instance)
             return state.holding(replace(held, kind=entry.kind)) if held else state
         return state
+
+    def _apply_effect(
+        self, state: State, effect: CallEffect, node: Node, args: Node | None
+    ) -> State:
+        """A call to a function that releases the caller's locks or returns holding some:
+        the same events as if the caller did it here. A hold that depends on the return
+        value is held on some paths until the caller tests the result (see `_effect_test`)."""
+        arguments = [a for a in args.named_children if a.type != "comment"] if args else []
+        self._releasing = True
+        for release in effect.releases:
+            ref = self._effect_ref(release.instance, release.cls, arguments, node)
+            if ref is None:
+                continue
+            state = self._drop(state, ref, node)
+            if not release.instance:
+                # Objects the callee reached itself (`unlock_vcpus(kvm, n)`): all of the
+                # class the caller holds.
+                for _ in range(len(state.held)):
+                    if not state.may_hold(release.cls):
+                        break
+                    state = self._drop(state, ref, node)
+        self._releasing = False
+        for hold in effect.holds:
+            ref = self._effect_ref(hold.instance, hold.cls, arguments, node)
+            if ref is None:
+                continue
+            state = self._take(state, ref, hold.kind, node, nested=False)
+            if hold.when != "always":
+                held = state.held[ref.instance]
+                state = state.holding(replace(held, must=False))
+        return state
+
+    def _effect_ref(
+        self, pattern: str, cls: str, arguments: list[Node], call: Node
+    ) -> LockRef | None:
+        """The caller's lock for a callee's instance: `$N` is argument N (a lock), `$N->f`
+        a field reached through argument N, a name a global lock; an instance the caller
+        cannot name (reached through the callee's locals) is one of the class's, another at
+        each call, and a release of one releases the class's lock the caller holds."""
+        if not pattern:
+            return LockRef(cls, cls if self._releasing else f"{cls}@{call.start_byte}")
+        if not pattern.startswith("$"):
+            return LockRef(cls, pattern)
+        digits = len(pattern) - len(pattern[1:].lstrip("0123456789"))
+        index, rest = int(pattern[1:digits]), pattern[digits:]
+        if index >= len(arguments):
+            return None if cls.startswith("$") else LockRef(cls, cls)
+        arg = arguments[index]
+        if not rest:
+            ref = self.scope.resolve(arg)
+            if ref is not None:
+                return ref
+            return None if cls.startswith("$") else LockRef(cls, cls)
+        if cls.startswith("$"):
+            return None
+        base = self.scope.node_text(arg)
+        if not _LOCK_PATH.match(base):
+            return LockRef(cls, cls)
+        if base.startswith("&"):
+            base, rest = base[1:], "." + rest[2:] if rest.startswith("->") else rest
+        return LockRef(cls, base + rest)
+
+    def _effect_test(self, call: Node) -> tuple[CallEffect, tuple[Hold, ...]] | None:
+        """A call whose result tells which locks it returns holding."""
+        fn = call.child_by_field_name("function")
+        if fn is None or fn.type != "identifier":
+            return None
+        effect = self.call_effects.get(self.scope.node_text(fn))
+        if effect is None or not effect.conditional:
+            return None
+        return effect, effect.conditional
+
+    def _effect_instances(self, call: Node, holds: tuple[Hold, ...]) -> tuple[str, ...]:
+        args = call.child_by_field_name("arguments")
+        arguments = [a for a in args.named_children if a.type != "comment"] if args else []
+        refs = (self._effect_ref(h.instance, h.cls, arguments, call) for h in holds)
+        return tuple(ref.instance for ref in refs if ref is not None)
 
     def _guard_call(self, node: Node, maker: Node, state: State) -> State:
         """guard(type)(&l), ACQUIRE(type, name)(&l), CLASS(type, var)(args)."""
@@ -629,7 +719,7 @@ class FunctionWalker:
 
     def _drop(self, state: State, ref: LockRef, node: Node) -> State:
         if self.reporting:
-            self.sink.release(state, ref, node)
+            self.sink.release(state, ref, node, any(j.is_loop for j in self.jumps))
         for jump in self.jumps:
             jump.released.add(ref.instance)
         held = state.find(ref.cls, ref.instance)
@@ -668,7 +758,7 @@ class FunctionWalker:
 
     def _assert_held(self, state: State, ref: LockRef, node: Node) -> State:
         if self.reporting:
-            self.sink.asserted(state, ref, node)
+            self.sink.assertion(state, ref, node)
         held = state.find(ref.cls, ref.instance)
         if held is not None:
             return state.holding(replace(held, must=True))
@@ -763,20 +853,28 @@ class FunctionWalker:
                     return before, before
                 taken = self._take(before, ref, entry.kind, node, nested=entry.nested)
                 return (taken, before) if entry.action == "try" else (before, taken)
+            tested = self._effect_test(node) if entry is None else None
+            if tested is not None:
+                after = self.expr(node, state)
+                if after is None:
+                    return None, None
+                _, holds = tested
+                how = "cond" if holds[0].when == "zero" else "try"
+                return self._split_on_result(after, self._effect_instances(node, holds), how)
         if kind == "identifier":
             name = self.scope.node_text(node)
             result = state.results.get(name)
             if result is not None:
-                instance, how = result
-                return self._split_on_result(state, instance, how)
+                instances, how = result
+                return self._split_on_result(state, instances, how)
         if kind == "assignment_expression":
             after = self.expr(node, state)
             if after is None:
                 return None, None
             name = _plain_name(node.child_by_field_name("left"), self.text)
             if name and name in after.results:
-                instance, how = after.results[name]
-                return self._split_on_result(after, instance, how)
+                instances, how = after.results[name]
+                return self._split_on_result(after, instances, how)
             return after, after
         after = self.expr(node, state)
         if after is None:
@@ -791,13 +889,18 @@ class FunctionWalker:
         false = _on_condition(_on_condition(after, key, False), "!" + key, True)
         return true, false
 
-    def _split_on_result(self, state: State, instance: str, how: str) -> tuple[State, State]:
-        """`if (r)` after `r = mutex_trylock(..)` / `r = mutex_lock_killable(..)`."""
-        held = state.held.get(instance)
-        if held is None:
+    def _split_on_result(
+        self, state: State, instances: tuple[str, ...], how: str
+    ) -> tuple[State, State]:
+        """`if (r)` after `r = mutex_trylock(..)` / `r = mutex_lock_killable(..)` /
+        `r = helper_returning_0_locked(..)`."""
+        present = [i for i in instances if i in state.held]
+        if not present:
             return state, state
-        taken = state.holding(replace(held, must=True))
-        dropped = replace(state, held={k: v for k, v in state.held.items() if k != instance})
+        taken = state
+        for instance in present:
+            taken = taken.holding(replace(state.held[instance], must=True))
+        dropped = replace(state, held={k: v for k, v in state.held.items() if k not in present})
         return (taken, dropped) if how == "try" else (dropped, taken)
 
     def _pure_condition(self, node: Node | None) -> str | None:
@@ -817,6 +920,10 @@ class FunctionWalker:
         if call is not None:
             entry = self._api_entry(call)
             if entry is not None and entry.action in ("try", "cond", "acquire"):
+                return "lock-helper"
+            fn = call.child_by_field_name("function")
+            effect = self.call_effects.get(self.scope.node_text(fn)) if fn is not None else None
+            if effect is not None and effect.holds:
                 return "lock-helper"
         return _classify_value(value, self.text, state)
 
@@ -879,9 +986,11 @@ def _whole_collection(
         if any(_names(base, var) for var in loop_vars):
             state = state.without_base(base)
     if body_end is not None:
-        for key, lock in body_end.held.items():
-            current = state.held.get(key)
-            if lock.must and current is not None and not current.must:
+        # This iteration's instance (`vcpu->mutex`) stands for the earlier ones
+        # (`vcpu->mutex#<loop>`) the loop head renamed.
+        taken = {lock.base for lock in body_end.held.values() if lock.must}
+        for current in list(state.held.values()):
+            if current.base in taken and not current.must:
                 state = state.holding(replace(current, must=True))
     return state
 
@@ -1003,10 +1112,14 @@ def _classify_text(raw: str, state: State) -> str:
         raw = raw[1:-1].strip()
     if not raw:
         return "void"
-    if _ERRNO.match(raw) or raw in ("NULL", "false") or raw.startswith("ERR_PTR("):
-        return "fail"
-    if raw in ("0", "true") or raw.isdigit():
-        return "ok"
+    if _ERRNO.match(raw) or raw.startswith("ERR_PTR("):
+        return "err"
+    if raw in ("NULL", "false"):
+        return "null"
+    if raw == "0":
+        return "zero"
+    if raw == "true" or raw.isdigit():
+        return "one"
     if raw in state.values:
         return state.values[raw]
     return "unknown"

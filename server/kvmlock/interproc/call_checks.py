@@ -144,6 +144,10 @@ class CallChecks:
         if not call.site.held and fn.key not in self.notifiers:
             return hits
         acquires = mapped(summary.acquires)
+        if summary.effect is not None and summary.effect.holds and call.site.callee.isidentifier():
+            # The walker took these at the call (Summary.effect): its checks saw them there.
+            held_after = {hold.cls for hold in summary.effect.holds}
+            acquires = {cls: e for cls, e in acquires.items() if cls not in held_after}
         drops = set(mapped(summary.drops))
         for outer in call.site.held:
             if outer.cls in drops:

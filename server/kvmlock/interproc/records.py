@@ -57,6 +57,38 @@ def file_record(doc: SourceDocument, results: list[FunctionResult]) -> FileRecor
     return RecordBuilder().build(doc, results)
 
 
+def some_records(
+    doc: SourceDocument, results: list[FunctionResult | None]
+) -> tuple[FunctionRecord, ...]:
+    """Records of the functions that have a result (the others were not analysed again),
+    with ordinals counted over the whole file."""
+    seen: Counter[str] = Counter()
+    records = []
+    for info, result in zip(doc.functions, results, strict=True):
+        ordinal = seen[info.name]
+        seen[info.name] += 1
+        if result is not None:
+            records.append(
+                FunctionRecord(
+                    path=doc.path,
+                    name=info.name,
+                    is_static=info.is_static,
+                    line=doc.line_col(info.start_byte)[0],
+                    parameters=tuple(p.name for p in info.parameters),
+                    observations=result.observations,
+                    ordinal=ordinal,
+                    origin=result.raw_observations,
+                )
+            )
+    return tuple(records)
+
+
+def merged(old: FileRecord, new: tuple[FunctionRecord, ...]) -> FileRecord:
+    """`old` with some of its functions' records replaced."""
+    by_key = {fn.key: fn for fn in new}
+    return FileRecord(old.path, tuple(by_key.get(fn.key, fn) for fn in old.functions), old.tables)
+
+
 class RecordBuilder:
     """Records of one document as it is edited (the language server, per keystroke).
 

@@ -25,7 +25,7 @@ from itertools import compress, count
 from operator import is_not
 
 from kvmlock.analysis.lockapi import LockApi, lock_api
-from kvmlock.analysis.observations import CallSite, HeldAt
+from kvmlock.analysis.observations import CallEffect, CallSite, HeldAt, Hold
 from kvmlock.interproc.binding import CallResolver, Targets
 from kvmlock.interproc.records import FileRecord, FunctionKey, FunctionRecord
 from kvmlock.rules.model import SRCU_CLASS
@@ -94,6 +94,9 @@ class Summary:
     sleeps: Effect | None = None
     returns_holding: tuple[str, ...] = ()  # net effect: held at every return (or __acquires)
     releases: tuple[str, ...] = ()  # net effect: caller's locks released and not retaken
+    # The same net effects by instance, as the walker applies them at a call (its own walk
+    # already applied its callees' ones, so this is never propagated): None when empty.
+    effect: CallEffect | None = None
 
     def is_empty(self) -> bool:
         """Nothing a caller could notice (most leaf helpers): calls to it are skipped."""
@@ -188,6 +191,7 @@ class SummaryIndex:
         self.summaries: dict[FunctionKey, Summary] = {}
         self._taken_by_callees: dict[FunctionKey, set[str]] = {}
         self.recomputed = 0  # summaries computed so far, over the build and every update
+        self._effect_names_at: tuple[tuple[int, int], set[str]] | None = None
         self._fixpoint()
 
     @property
@@ -378,7 +382,9 @@ class SummaryIndex:
             elif event.action == "assert":
                 mine = held_here.get(event.cls)
                 if mine is None or mine.origin != "acquired":
-                    summary.requires.setdefault(cls, Effect(cls, "", (step,)))
+                    # Behind a test or after an early return: no requirement on entry.
+                    certain = event.cls in obs.required_everywhere
+                    summary.requires.setdefault(cls, Effect(cls, "", (step,), certain))
             elif event.action == "release":
                 mine = held_here.get(event.cls)
                 if mine is None or mine.origin == "entry":
@@ -388,11 +394,18 @@ class SummaryIndex:
                 summary.sleeps = summary.sleeps or Effect(cls, "", (step,))
         for cls in obs.entry_held:
             step = step_in(fn, anchor, fn.line, 1, f"__must_hold({cls})")
-            summary.requires.setdefault(local(cls), Effect(local(cls), "", (step,)))
+            summary.requires[local(cls)] = Effect(local(cls), "", (step,))
         summary.returns_holding = tuple(
             sorted({local(c) for c in (*obs.held_at_every_return, *obs.acquires_annotated)})
         )
         summary.releases = tuple(sorted({local(c) for c in obs.released_from_caller}))
+        holds = obs.holds + tuple(
+            Hold(cls, cls, "", "always")
+            for cls in obs.acquires_annotated
+            if not any(h.cls == cls for h in obs.holds)
+        )
+        if holds or obs.releases:
+            summary.effect = CallEffect(releases=obs.releases, holds=holds)
         return summary
 
     # --- fixpoint -------------------------------------------------------------------------
@@ -497,6 +510,7 @@ class SummaryIndex:
             summary.sleeps,
             summary.returns_holding,
             summary.releases,
+            summary.effect,
         )
 
     def _recompute(self, key: FunctionKey) -> Summary:
@@ -530,6 +544,26 @@ class SummaryIndex:
             summary.sync = _better(summary.sync, self.through_one(fn, call, "sync"), step)
             summary.sleeps = _better(summary.sleeps, self.through_one(fn, call, "sleeps"), step)
         return summary
+
+    def call_effects(self, path: str, names: set[str]) -> dict[str, CallEffect]:
+        """What calls by `names` from file `path` do to the caller's locks, where every
+        function the name binds to does the same (see Summary.effect)."""
+        found: dict[str, CallEffect] = {}
+        for name in self._effect_names().intersection(names):
+            effects = {self.summaries[key].effect for key in self.resolver.by_name(path, name)}
+            if len(effects) == 1:
+                effect = effects.pop()
+                if effect is not None:
+                    found[name] = effect
+        return found
+
+    def _effect_names(self) -> set[str]:
+        # Summaries change only by being recomputed (counted) or removed.
+        stamp = (self.recomputed, len(self.summaries))
+        if self._effect_names_at is None or self._effect_names_at[0] != stamp:
+            names = {key[1] for key, s in self.summaries.items() if s.effect is not None}
+            self._effect_names_at = (stamp, names)
+        return self._effect_names_at[1]
 
     def taken_by_callees(self, key: FunctionKey) -> set[str]:
         found = self._taken_by_callees.get(key)
@@ -600,8 +634,15 @@ def _agree(per_target: list[dict[str, Effect]]) -> dict[str, Effect]:
 def _merge(into: dict[str, Effect], found: dict[str, Effect], step: Step) -> None:
     for cls, effect in found.items():
         old = into.get(cls)
-        if old is None or (effect.certain and not old.certain):
+        if old is None or (effect.certain and not old.certain) or _applied_at(old, step):
             into[cls] = Effect(cls, effect.kind, (step, *effect.chain), effect.certain)
+
+
+def _applied_at(old: Effect, step: Step) -> bool:
+    """The walker applied the call's effect as the caller's own lock operation (see
+    Summary.effect): the callee's chain says more than that one step."""
+    first = old.chain[0]
+    return len(old.chain) == 1 and (first.offset, first.column) == (step.offset, step.column)
 
 
 def _better(old: Effect | None, new: Effect | None, step: Step) -> Effect | None:

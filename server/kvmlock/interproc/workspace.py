@@ -26,6 +26,7 @@ from operator import is_
 from kvmlock.analysis.checks import registry
 from kvmlock.analysis.engine import analyse_functions, unsuppressed
 from kvmlock.analysis.findings import Finding
+from kvmlock.analysis.observations import CallEffect
 from kvmlock.interproc.call_checks import CallChecks, PreparedFinding
 from kvmlock.interproc.cycles import Edge, cycle_rings, function_edges, report_ring
 from kvmlock.interproc.records import FileRecord, FunctionKey, file_record
@@ -43,6 +44,7 @@ class Workspace:
         self.rules_for = rules_for
         self.enabled = enabled if enabled is not None else frozenset(registry())
         self._files: dict[str, FileRecord] = {}
+        self._callees: dict[str, tuple[FileRecord, set[str]]] = {}  # names a file calls
         self._index: SummaryIndex | None = None
         self.last_update: Update | None = None  # None after a (re)build
         self._forget_findings()
@@ -153,6 +155,18 @@ class Workspace:
                 self._index = SummaryIndex(self._files[p] for p in sorted(self._files))
             self._forget_findings()
         return self._index
+
+    def call_effects(self, path: str) -> dict[str, CallEffect]:
+        """What the calls of file `path` do to their callers' locks: the walker applies these
+        when it analyses the file (see FileContext.call_effects)."""
+        record = self._files.get(path)
+        if record is None:
+            return {}
+        known = self._callees.get(path)
+        if known is None or known[0] is not record:
+            names = {call.callee for fn in record.functions for call in fn.observations.calls}
+            known = self._callees[path] = (record, names)
+        return self.index.call_effects(path, known[1])
 
     def summary(self, path: str, name: str) -> Summary | None:
         """The summary of function `name` as seen from `path` (for hovers)."""
@@ -271,12 +285,23 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# A call's effects come from its callee's own walk, which applied its callees' effects: a
+# chain of lock helpers settles in as many rounds as it is long. Real chains are short.
+MAX_EFFECT_ROUNDS = 6
+
+
 def analyse_with_calls(
     doc: SourceDocument, rules: RuleBase, enabled: frozenset[str] | None = None
 ) -> list[Finding]:
     """One document on its own, per-function and interprocedural findings together."""
-    results = analyse_functions(doc, rules, enabled)
-    workspace = Workspace(lambda _path: rules, enabled)
-    workspace.set_file(file_record(doc, results))
+    effects: dict[str, CallEffect] = {}
+    for _ in range(MAX_EFFECT_ROUNDS):
+        results = analyse_functions(doc, rules, enabled, effects)
+        workspace = Workspace(lambda _path: rules, enabled)
+        workspace.set_file(file_record(doc, results))
+        settled = workspace.call_effects(doc.path)
+        if settled == effects:
+            break
+        effects = settled
     findings = [f for r in results for f in r.findings] + workspace.findings()
     return sorted(unsuppressed(doc.source, findings), key=Finding.sort_key)
