@@ -405,7 +405,7 @@ def template(result: Comparison) -> str:
         if u.judged:
             blocks.append(
                 f"# {u.key.short()}: an entry judges {u.judged}, {u.judged + len(u.findings)} "
-                f"found now (lines {lines}): read them, then raise its count or split it\n"
+                f"found now (lines {lines}): read them, then raise its count\n"
             )
             continue
         count = f"count = {len(u.findings)}\n" if len(u.findings) > 1 else ""
