@@ -6,8 +6,9 @@ Everything a worker process runs lives at module level so ProcessPoolExecutor ca
 
 Exit status of `kvmlock check` (also in `kvmlock check --help`):
 
-- 0: every file was checked; no findings (notes about the checker itself do not count).
-- 1: every file was checked; there are findings.
+- 0: every file was checked; no errors or warnings (notes do not count: a note is a finding
+  on some paths through a table call or a hint, not something to fail a build on).
+- 1: every file was checked; there are errors or warnings.
 - 2: the result is incomplete or there is none: a usage error, the report could not be
   written, a named path does not exist, or a file that is part of the checked tree could not
   be checked (unreadable, not UTF-8, binary, a dangling or looping symbolic link named *.c or
@@ -45,11 +46,12 @@ PROGRESS_MIN_FILES = 20
 # Notes about the checker itself (a function it could not follow) are not code findings:
 # they are shown, but do not fail a pre-commit run.
 INFORMATIONAL_RULES = frozenset({"analysis-skipped"})
+FAILING = frozenset({"error", "warning"})  # severities that make `kvmlock check` exit 1
 
 EXIT_STATUS_HELP = """\
 exit status:
-  0  every file checked, no findings
-  1  every file checked, findings
+  0  every file checked, no errors or warnings (notes alone do not fail)
+  1  every file checked, errors or warnings
   2  incomplete: usage error, report not written, a named path missing, or a file of the
      tree not checked (unreadable, not UTF-8, binary, broken symbolic link, unlistable
      directory, checker error); findings are still reported
@@ -468,7 +470,9 @@ def run_check(args: argparse.Namespace) -> int:
     _print_summary(findings, len(files), len(errors))
     if errors:
         return EXIT_ERROR
-    failing = [f for f in findings if f.rule not in INFORMATIONAL_RULES]
+    failing = [
+        f for f in findings if f.rule not in INFORMATIONAL_RULES and f.severity in FAILING
+    ]
     return EXIT_FINDINGS if failing else EXIT_CLEAN
 
 

@@ -104,3 +104,26 @@ def test_check_help_documents_the_exit_status(cli) -> None:
     assert run.code == EXIT_CLEAN
     assert "exit status:" in run.out
     assert "deleted between discovery and reading" in " ".join(run.out.split())
+
+
+NOTE_ONLY = """\
+int kvm_demo_maybe_locked(struct kvm *kvm, int locked)
+{
+	if (locked)
+		mutex_lock(&kvm->lock);
+	if (kvm_demo_busy(kvm))
+		return -EBUSY;
+	if (locked)
+		mutex_unlock(&kvm->lock);
+	return 0;
+}
+"""
+
+
+def test_notes_alone_exit_0(cli, tmp_path: Path) -> None:
+    path = write_c(tmp_path, "note.c", NOTE_ONLY)
+    run = cli("check", "--no-color", path)
+    assert ": note: " in run.out and "[lock-leak]" in run.out
+    assert run.code == EXIT_CLEAN
+    (tmp_path / "bad.c").write_text(BAD_ORDER)
+    assert cli("check", tmp_path).code == EXIT_FINDINGS

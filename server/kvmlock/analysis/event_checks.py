@@ -170,7 +170,9 @@ class EventChecks:
                         outer=held,
                     )
             leaf = self.rules.leaf_rule(held.cls, arch)
-            if leaf is not None and ref.cls in self.rules.documented_locks():
+            # A read side that never waits (SRCU, RCU) cannot deadlock inside a leaf lock:
+            # synchronize_srcu() can, and sync-srcu checks that.
+            if leaf is not None and waits and ref.cls in self.rules.documented_locks():
                 self._emit(
                     "leaf-lock", node, held.must, leaf,
                     f"{what} inside {held.cls} (line {_at(held.line)}), which is a leaf lock",

@@ -210,8 +210,11 @@ class CallChecks:
                     )
                 )
         leaf = rules.leaf_rule(outer.cls, arch)
-        if leaf is not None and cls in rules.documented_locks() and not self._nests_in(
-            fn, outer.cls, rules
+        if (
+            leaf is not None
+            and self._waits(effect.kind)
+            and cls in rules.documented_locks()
+            and not self._nests_in(fn, outer.cls, rules)
         ):
             hits.append(
                 _Hit(
