@@ -306,7 +306,7 @@ def check_file(job: tuple) -> FileResult:
     `job`: (path, locking_rst, enabled, interprocedural[, call effects, names]): with
     `names`, only the functions whose text names one of them are analysed (again)."""
     path, locking_rst, enabled, interprocedural = job[:4]
-    call_effects, names, digest = job[4:7] if len(job) > 4 else (None, None, None)
+    call_effects, names, digest = (*job[4:7], None, None, None)[:3]
     try:
         with open(path, "rb") as handle:
             source = handle.read()
@@ -333,7 +333,7 @@ def check_file(job: tuple) -> FileResult:
     try:
         doc = parse_document(path, source)
         if names is not None:
-            if _digest(source) != digest:
+            if digest is not None and _digest(source) != digest:
                 return FileResult(path, warning="changed during the run")
             return _check_again(doc, rules, enabled, call_effects, names)
         results = analyse_functions(doc, rules, enabled, call_effects)

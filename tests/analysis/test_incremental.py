@@ -12,8 +12,14 @@ from hypothesis import strategies as st
 
 from kvmlock.analysis.cache import FunctionCache
 from kvmlock.analysis.checks import registry
-from kvmlock.analysis.engine import analyse_document, collect_findings, file_context
+from kvmlock.analysis.engine import (
+    analyse_document,
+    analyse_functions,
+    collect_findings,
+    file_context,
+)
 from kvmlock.analysis.live import LiveDocument
+from kvmlock.analysis.observations import CallEffect, Hold, Release
 from kvmlock.syntax.document import parse_document
 from kvmlock.syntax.incremental import ByteEdit, apply_edits, reparse
 
@@ -267,3 +273,61 @@ def test_typing_in_one_function_reparses_from_its_last_parse(monkeypatch):
     source = apply_edits(source, [ByteEdit(first, first, b"x")])
     live.update(source, RULES, ENABLED)
     assert reused[-1] is False and live.parsed.window_tree is not None
+
+
+EFFECTS = [
+    {},
+    {"demo_unlock": CallEffect(releases=(Release("$0", "$0"),))},
+    {
+        "demo_unlock": CallEffect(releases=(Release("$0", "$0"),)),
+        "demo_take": CallEffect(holds=(Hold("$0->lock", "kvm->lock", "mutex", "zero"),)),
+    },
+    {"demo_take": CallEffect(holds=(Hold("$0->lock", "kvm->lock", "mutex", "always"),))},
+]
+EFFECT_SNIPPETS = [
+    b"demo_unlock(&kvm->slots_lock);\n",
+    b"if (demo_take(kvm))\n\t\treturn -EINTR;\n",
+    b"demo_take(vcpu->kvm);\n",
+    b"mutex_unlock(&kvm->lock);\n",
+    b"\n",
+    b"x",
+]
+
+
+@st.composite
+def edits_and_effects(draw):
+    """Edits, each with the call effects in force when it is analysed (a callee elsewhere
+    changed meanwhile, or not)."""
+    source = BASE
+    steps = []
+    for _ in range(draw(st.integers(1, 6))):
+        start = draw(st.integers(0, len(source)))
+        end = draw(st.integers(start, min(len(source), start + 8)))
+        text = draw(st.sampled_from(EFFECT_SNIPPETS)) if draw(st.booleans()) else b""
+        edit = ByteEdit(start, end, text)
+        steps.append((edit, draw(st.integers(0, len(EFFECTS) - 1))))
+        source = apply_edits(source, [edit])
+    return steps
+
+
+@settings(
+    max_examples=int(os.environ.get("KVMLOCK_EXAMPLES", "80")),
+    deadline=None,
+    derandomize=not os.environ.get("KVMLOCK_RANDOM"),
+)
+@given(edits_and_effects())
+def test_incremental_equals_fresh_as_call_effects_change(steps):
+    """A function's result depends on its bytes and on what its calls do: the per-function
+    cache must re-analyse a function whose callee's effect changed, and only then."""
+    live = LiveDocument("virt/kvm/x.c")
+    source = BASE
+    live.update(source, RULES, ENABLED, call_effects=EFFECTS[1])
+    for edit, effects in steps:
+        source = apply_edits(source, [edit])
+        live.update(source, RULES, ENABLED, call_effects=EFFECTS[effects])
+        got = live.findings
+        observed = [r.observations.events for r in live.results]
+    fresh_doc = parse_document("virt/kvm/x.c", source)
+    fresh = analyse_functions(fresh_doc, RULES, ENABLED, EFFECTS[steps[-1][1]])
+    assert got == collect_findings(source, fresh)
+    assert observed == [r.observations.events for r in fresh]

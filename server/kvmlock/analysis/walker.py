@@ -113,6 +113,7 @@ class FunctionWalker:
         self.kind_hint = lock_kind_hint
         self.call_effects = call_effects or {}
         self._releasing = False
+        self.start = 0  # the function body's first byte (see _tag)
         self.scope = Scope(text)
         self.reporting = True
         self.steps = 0
@@ -124,7 +125,13 @@ class FunctionWalker:
 
     # --- entry point --------------------------------------------------------------------
 
+    def _tag(self, node: Node) -> int:
+        """A node's place for instance names (`v->mutex#<tag>`): its offset in the function,
+        so the names stay the same when text above the function moves it."""
+        return node.start_byte - self.start
+
     def run(self, parameters: list[Node], body: Node, entry: State) -> None:
+        self.start = body.start_byte
         for param in parameters:
             self.scope.declare(param)
         for _ in range(MAX_FUNCTION_PASSES):
@@ -346,7 +353,7 @@ class FunctionWalker:
         try:
             entry: State | None = head
             for name in loop_vars or ():
-                entry = head.forget_variable(name).rename_instances_of(name, node.start_byte)
+                entry = head.forget_variable(name).rename_instances_of(name, self._tag(node))
                 head = entry
             if do_while:
                 body_end = self.stmt(body, entry) if body is not None else entry
@@ -506,7 +513,7 @@ class FunctionWalker:
             return self._assign(name, right, state, evaluated=True)
         if kind == "update_expression":
             name = _plain_name(node.child_by_field_name("argument"), self.text)
-            return state.reassigned(name, node.start_byte) if name else state
+            return state.reassigned(name, self._tag(node)) if name else state
         for child in node.named_children:
             if child.type in _INERT:  # half the nodes met here: not worth a call
                 continue
@@ -524,7 +531,7 @@ class FunctionWalker:
                 return None
         if not name:
             return state
-        state = state.reassigned(name, value.start_byte if value is not None else 0)
+        state = state.reassigned(name, self._tag(value) if value is not None else 0)
         call = _as_call(value)
         entry = self._api_entry(call) if call is not None else None
         if entry is not None and entry.action in ("try", "cond"):
@@ -621,7 +628,7 @@ class FunctionWalker:
         cannot name (reached through the callee's locals) is one of the class's, another at
         each call, and a release of one releases the class's lock the caller holds."""
         if not pattern:
-            return LockRef(cls, cls if self._releasing else f"{cls}@{call.start_byte}")
+            return LockRef(cls, cls if self._releasing else f"{cls}@{self._tag(call)}")
         if not pattern.startswith("$"):
             return LockRef(cls, pattern)
         digits = len(pattern) - len(pattern[1:].lstrip("0123456789"))

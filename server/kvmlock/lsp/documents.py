@@ -4,12 +4,14 @@ and the incremental parse and per-function results derived from them."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 
 from lsprotocol import types
 
 from kvmlock.analysis.engine import FunctionResult
 from kvmlock.analysis.findings import Finding
 from kvmlock.analysis.live import LiveDocument
+from kvmlock.analysis.observations import CallEffect
 from kvmlock.lsp.diagnostics import DiagnosticMemo, Rendered
 from kvmlock.lsp.positions import LineIndex
 from kvmlock.lsp.settings import Settings
@@ -75,11 +77,17 @@ class OpenDocument:
             reach + (new_end - end),
         )
 
-    def analyse(self, rules: RuleBase, enabled: frozenset[str]) -> None:
-        """Bring the parse up to date (incrementally) and re-analyse changed functions."""
+    def analyse(
+        self,
+        rules: RuleBase,
+        enabled: frozenset[str],
+        call_effects: Mapping[str, CallEffect] | None = None,
+    ) -> None:
+        """Bring the parse up to date (incrementally) and re-analyse changed functions (and
+        those whose calls' effects changed)."""
         hint = self._changed if self._changed_known else None
         self._changed, self._changed_known = None, True
-        self.live.update(self.source, rules, enabled, hint)
+        self.live.update(self.source, rules, enabled, hint, call_effects)
         self.parsed = self.live.parsed
         self.results = self.live.results
         self.analysed_version = self.version

@@ -100,15 +100,29 @@ class KvmlockServer(LanguageServer):
                 )
             ]
         rules = self.rules.for_path(doc.path, self.settings.locking_rst)
+        enabled = self.settings.enabled_checks()
+        index = self.index
         context = doc.live.ctx
-        doc.analyse(rules, self.settings.enabled_checks())
+        effects = index.call_effects(doc.path) if index is not None else None
+        doc.analyse(rules, enabled, effects)
         self.analyses += 1
         through_calls: list[Finding] = []
-        if self.index is not None:
+        if index is not None:
             # The file context is kept only for an edit inside one function body.
             through_calls = self._through_calls(
                 doc, context is not None and doc.live.ctx is context
             )
+            # The edit may have changed what the document's calls do to their callers'
+            # locks (a lock helper defined in it): analysed again until that settles.
+            from kvmlock.interproc.workspace import MAX_EFFECT_ROUNDS
+
+            for _ in range(MAX_EFFECT_ROUNDS):
+                settled = index.call_effects(doc.path)
+                if settled is effects:
+                    break
+                effects = settled
+                doc.analyse(rules, enabled, effects)
+                through_calls = self._through_calls(doc, False)
         return self.diagnostics(doc, through_calls)
 
     def diagnostics(

@@ -25,6 +25,7 @@ from pathlib import Path
 from kvmlock.analysis.engine import unsuppressed
 from kvmlock.analysis.findings import Finding, Span
 from kvmlock.analysis.live import splice_note
+from kvmlock.analysis.observations import CallEffect
 from kvmlock.cli import SOURCE_SUFFIXES, FileResult, check_file
 from kvmlock.interproc.records import FileRecord, RecordBuilder
 from kvmlock.interproc.summaries import Summary
@@ -117,7 +118,11 @@ class ServerIndex:
         self.indexing = False
         self.buffers: dict[str, FileRecord] = {}  # open documents: these replace the disk
         self._builders: dict[str, RecordBuilder] = {}
-        self._recorded: dict[str, bytes] = {}  # the text each buffer's record was built from
+        # The text and call effects each buffer's record was built from.
+        self._recorded: dict[str, tuple[bytes, object]] = {}
+        # The call effects each file's analysis applied (see Workspace.call_effects), the same
+        # object while they do not change: a document's per-function cache keys on it.
+        self.applied: dict[str, dict[str, CallEffect]] = {}
         self.indexed: set[str] = set()
         self.stats = IndexStats()
         self._changed_while_indexing: set[str] = set()
@@ -151,6 +156,62 @@ class ServerIndex:
         if self.workspace is not None:
             self.workspace.configure(self.rules_for, enabled)
 
+    def call_effects(
+        self, path: str, workspace: Workspace | None = None
+    ) -> dict[str, CallEffect]:
+        """What the calls of `path` do to their callers' locks, as the last analysis of it
+        applied them when that is still so (the same object), else anew."""
+        known = self.applied.get(path, _NO_EFFECTS)
+        workspace = workspace or self.workspace
+        if workspace is None:
+            return known
+        found = workspace.call_effects(path)
+        if found == known:
+            return known
+        self.applied[path] = found
+        return found
+
+    def settle_disk(
+        self, paths: set[str] | None, workspace: Workspace | None = None
+    ) -> set[str] | None:
+        """Files on disk among `paths` (None: all) whose calls' effects changed are analysed
+        again with them, the functions calling a changed one only, until nothing changes.
+        Returns the paths whose findings through calls may have changed meanwhile."""
+        from kvmlock.interproc.records import merged
+        from kvmlock.interproc.workspace import MAX_EFFECT_ROUNDS
+
+        workspace = workspace or self.workspace
+        affected: set[str] | None = set()
+        if workspace is None:
+            return affected
+        for _ in range(MAX_EFFECT_ROUNDS):
+            candidates = self.indexed - self.buffers.keys()
+            if paths is not None:
+                candidates &= paths
+            paths = set()
+            for path in sorted(candidates):
+                before = self.applied.get(path, _NO_EFFECTS)
+                effects = self.call_effects(path, workspace)
+                if effects is before:
+                    continue
+                names = frozenset(
+                    n for n in effects.keys() | before.keys() if effects.get(n) != before.get(n)
+                )
+                result = check_file((path, None, self.enabled, True, effects, names, None))
+                old = workspace.record(path)
+                if result.record is None or old is None:
+                    continue
+                changed = workspace.set_file(merged(old, result.record.functions))
+                if changed is None:
+                    affected = paths = None
+                    break
+                paths |= changed
+                if affected is not None:
+                    affected |= changed
+            if not paths:
+                break
+        return affected
+
     # --- open documents -------------------------------------------------------------------
 
     def buffer_changed(self, doc: OpenDocument, same_tables: bool) -> set[str] | None:
@@ -158,18 +219,27 @@ class ServerIndex:
         findings through calls may have changed (None: any)."""
         if doc.parsed is None:
             return set()
-        if self._recorded.get(doc.path) is doc.parsed.source and doc.path in self.buffers:
-            return set()  # re-checked for another document's sake: its text did not change
+        analysed = (doc.parsed.source, doc.live.ctx.call_effects if doc.live.ctx else None)
+        recorded = self._recorded.get(doc.path)
+        if (
+            recorded is not None
+            and recorded[0] is analysed[0]
+            and recorded[1] is analysed[1]
+            and doc.path in self.buffers
+        ):
+            return set()  # re-checked for another document's sake: nothing it did changed
         started = time.perf_counter()
         builder = self._builders.get(doc.path)
         if builder is None:
             builder = self._builders[doc.path] = RecordBuilder()
         record = builder.build(doc.parsed, doc.results, same_tables, splice_note(doc.live))
         self.buffers[doc.path] = record
-        self._recorded[doc.path] = doc.parsed.source
+        self._recorded[doc.path] = analysed
         if self.workspace is None:
             return set()  # kept for when indexing ends
         paths = self.workspace.set_file(record)
+        settled = self.settle_disk(paths)
+        paths = None if paths is None or settled is None else paths | settled
         update = self.workspace.last_update
         self.stats.last_recomputed = update.recomputed if update is not None else -1
         self.stats.last_update_ms = (time.perf_counter() - started) * 1000
@@ -205,10 +275,14 @@ class ServerIndex:
         self._recorded.pop(path, None)
         if self.buffers.pop(path, None) is None or self.workspace is None:
             return set()
+        self.applied.pop(path, None)
         if path in self.indexed and os.path.isfile(path):
-            result = check_file((path, None, self.enabled, True))
+            effects = self.call_effects(path)
+            result = check_file((path, None, self.enabled, True, effects))
             if result.record is not None:
-                return self.workspace.set_file(result.record)
+                changed = self.workspace.set_file(result.record)
+                settled = self.settle_disk(changed)
+                return None if changed is None or settled is None else changed | settled
         return self.workspace.remove_file(path)
 
     # --- files changed on disk ---------------------------------------------------------------
@@ -234,6 +308,7 @@ class ServerIndex:
                 record = records.get(path)
                 if record is not None:
                     self.indexed.add(path)
+                    self.applied.pop(path, None)  # read anew without call effects
                     changed = workspace.set_file(record)
                 elif workspace.record(path) is not None:
                     self.indexed.discard(path)
@@ -242,9 +317,10 @@ class ServerIndex:
                     continue
                 self.stats.disk_updates += 1
                 affected = None if affected is None or changed is None else affected | changed
+            settled = self.settle_disk(None if affected is None else set(paths) | affected)
             self.stats.files = len(workspace.paths)
             self.stats.functions = len(workspace.index.functions)
-            return affected
+            return None if affected is None or settled is None else affected | settled
 
     def changed_while_indexing(self) -> list[str]:
         """Files reported changed while the index was being built (once)."""
@@ -271,9 +347,11 @@ class ServerIndex:
             for record in snapshot.values():
                 workspace.set_file(record)
             open_paths = sorted(self.buffers)
+            for path in records:
+                self.applied.pop(path, None)  # read anew without call effects
             # Summaries and order cycles take a few hundred milliseconds on a large tree;
             # in a thread the event loop still gets the interpreter every few milliseconds.
-            await asyncio.to_thread(_prepare, workspace, open_paths)
+            await asyncio.to_thread(self._prepare, workspace, open_paths)
             for path, record in self.buffers.items():
                 if snapshot.get(path) is not record:  # edited while the thread ran
                     workspace.set_file(record)
@@ -319,8 +397,13 @@ class ServerIndex:
         return records
 
 
-def _prepare(workspace: Workspace, paths: list[str]) -> None:
-    workspace.findings(paths)  # the index, the order cycles and the open files' findings
+    def _prepare(self, workspace: Workspace, paths: list[str]) -> None:
+        # The files read from disk were analysed without their calls' effects.
+        self.settle_disk(None, workspace)
+        workspace.findings(paths)  # the index, the order cycles and the open files' findings
+
+
+_NO_EFFECTS: dict[str, CallEffect] = {}
 
 
 def _placed(finding: Finding, doc: OpenDocument) -> Finding:
