@@ -118,7 +118,7 @@ class EventChecks:
     returns: list[_Return] = field(default_factory=list)
     observations: Observations = field(default_factory=lambda: Observations(""))
     acquired: set[str] = field(default_factory=set)
-    unguarded: list[tuple[Node, RequiresOuterRule, str]] = field(default_factory=list)
+    unguarded: list[tuple[Node, RequiresOuterRule, str, int]] = field(default_factory=list)
     caller_releases: dict[str, tuple[str, str]] = field(default_factory=dict)  # pattern →
     # (class, instance as written)
     asserted: set[str] = field(default_factory=set)  # classes asserted, not taken here
@@ -147,7 +147,7 @@ class EventChecks:
     def acquire(self, state: State, ref: LockRef, kind: str, node: Node, nested: bool) -> None:
         arch = self.facts.arch
         what = self._call_text(node)
-        self._observe("acquire", state, ref, kind, node, what)
+        self._observe("acquire", state, ref, kind, node, what, nested)
         self._double_lock(state, ref, kind, node, nested, what)
         waits = self.api.kind(kind).waits
         for held in state.held.values():
@@ -188,7 +188,7 @@ class EventChecks:
         self.acquired.add(ref.cls)
         for rule in self.rules.required_outers(ref.cls, arch):
             if not state.may_hold(rule.outer):
-                self.unguarded.append((node, rule, what))
+                self.unguarded.append((node, rule, what, len(self.observations.events) - 1))
         if self.facts.is_mmu_notifier:
             rule = self.rules.mmu_notifier_forbidden(ref.cls, arch)
             if rule is not None:
@@ -367,12 +367,16 @@ class EventChecks:
     def _requires_outer(self) -> None:
         """A lock taken without its outer lock is reported when this function manages the
         outer lock itself; otherwise its callers may hold it (interprocedural territory)."""
-        for node, rule, what in self.unguarded:
+        passed_on = []
+        for node, rule, what, event in self.unguarded:
             if rule.outer in self.acquired:
                 self._emit(
                     "requires-outer", node, True, rule,
                     f"{what} without holding {rule.outer}, which this function takes elsewhere",
                 )
+            else:
+                passed_on.append((rule.outer, event))
+        self.observations.requires_outer = tuple(passed_on)
 
     def _lock_leaks(self) -> None:
         """lock-leak, following smatch: quiet unless a failure return or disagreeing
@@ -423,7 +427,14 @@ class EventChecks:
         )
 
     def _observe(
-        self, action: str, state: State, ref: LockRef, kind: str, node: Node, text: str
+        self,
+        action: str,
+        state: State,
+        ref: LockRef,
+        kind: str,
+        node: Node,
+        text: str,
+        nested: bool = False,
     ) -> None:
         self.observations.events.append(
             LockEvent(
@@ -434,6 +445,7 @@ class EventChecks:
                 self._held_at(state),
                 text,
                 self.facts.pattern(ref.instance),
+                nested,
             )
         )
 

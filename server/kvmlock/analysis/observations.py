@@ -49,6 +49,7 @@ class LockEvent:
     held: tuple[HeldAt, ...]
     text: str  # the call as written, whitespace collapsed
     instance: str = ""  # the lock expression as written, `$N...` when rooted at parameter N
+    nested: bool = False  # an acquire with a lockdep subclass: re-taking the class is meant
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ class Observations:
     # Classes asserted held (lockdep_assert_held) on every path to every return; an assertion
     # behind a test or an early return is a requirement only on some paths.
     required_everywhere: tuple[str, ...] = ()
+    # Outer locks locking.rst requires for a lock taken here without them (and not taken
+    # here either): (outer class, index of the acquire in `events`). A requirement on entry.
+    requires_outer: tuple[tuple[str, int], ...] = ()
 
     def clear(self) -> None:
         self.events.clear()
@@ -125,6 +129,7 @@ class Observations:
                 held(e.held),
                 e.text,
                 e.instance,
+                e.nested,
             )
             for e in self.events
         ]

@@ -18,7 +18,15 @@ from kvmlock.analysis.findings import Finding
 from kvmlock.analysis.observations import HeldAt
 from kvmlock.interproc.records import FunctionKey, FunctionRecord
 from kvmlock.interproc.report import chain_related, finding, via
-from kvmlock.interproc.summaries import Call, Effect, Step, SummaryIndex, map_class
+from kvmlock.interproc.summaries import (
+    Call,
+    Effect,
+    Step,
+    Summary,
+    SummaryIndex,
+    caller_instance,
+    map_class,
+)
 from kvmlock.rules.model import SRCU_CLASS, Rule, RuleBase
 
 # locking.rst's leaf rule is a catch-all; a nesting hidden in a callee is more often a lock the
@@ -143,6 +151,7 @@ class CallChecks:
         hits = self._requires_hits(fn, call, summary.requires, mapped, text)
         if not call.site.held and fn.key not in self.notifiers:
             return hits
+        hits.extend(self._recursion_hits(call, summary, text))
         acquires = mapped(summary.acquires)
         if summary.effect is not None and summary.effect.holds and call.site.callee.isidentifier():
             # The walker took these at the call (Summary.effect): its checks saw them there.
@@ -177,6 +186,34 @@ class CallChecks:
                             f"callback {fn.name}()",
                         )
                     )
+        return hits
+
+    def _recursion_hits(self, call: Call, summary: Summary, text: str) -> list[_Hit]:
+        """The callee takes, again, a lock instance the caller holds on every path: lockdep's
+        "possible recursive locking" (a lock the walker took at the call was checked there)."""
+        applied = (
+            {h.cls for h in summary.effect.holds}
+            if summary.effect is not None and call.site.callee.isidentifier()
+            else set()
+        )
+        held = {
+            h.instance.split("#", 1)[0]: h
+            for h in call.site.held
+            if h.must and h.instance and not self.index.api.kind(h.kind).shared
+        }
+        hits = []
+        for pattern, effect in summary.instances.items():
+            instance = caller_instance(pattern, call.site)
+            outer = held.get(instance) if instance is not None else None
+            if outer is None or effect.cls in applied or outer.cls != effect.cls:
+                continue
+            hits.append(
+                _Hit(
+                    "double-lock", outer, None, effect,
+                    lambda words, i=instance, o=outer: f"{text} takes {i} again ({words}) "
+                    f"while it is held (line {o.line}): possible recursive locking",
+                )
+            )
         return hits
 
     def _acquire_hits(
@@ -278,20 +315,22 @@ class CallChecks:
         helpers = self.index.taken_by_callees(fn.key)
         hits = []
         for cls, effect in mapped(requires).items():
-            if cls in held or cls in own.requires or cls not in direct.acquires:
+            if cls in held or cls.startswith("$"):
                 continue
-            if cls in direct.drops or cls in helpers:
-                # It releases the caller's lock somewhere (so its caller holds it, unseen
-                # by the walker here), or a lock helper took it before this call.
-                continue
-            taken = direct.acquires[cls].chain[-1]
-            hits.append(
-                _Hit(
-                    "requires-held", None, None, effect,
-                    lambda words, c=cls, at=taken: f"{text} requires {c} ({words}) but "
-                    f"{c} is not held here, and {fn.name}() takes it itself (line {at.line})",
+            if cls in direct.acquires and cls not in own.requires:
+                if cls in direct.drops or cls in helpers:
+                    # It releases the caller's lock somewhere (so its caller holds it,
+                    # unseen by the walker here), or a lock helper took it before this call.
+                    continue
+                taken = direct.acquires[cls].chain[-1]
+                hits.append(
+                    _Hit(
+                        "requires-held", None, None, effect,
+                        lambda words, c=cls, at=taken: f"{text} requires {c} ({words}) but "
+                        f"{c} is not held here, and {fn.name}() takes it itself "
+                        f"(line {at.line})",
+                    )
                 )
-            )
         return hits
 
 

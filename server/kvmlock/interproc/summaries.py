@@ -90,6 +90,9 @@ class Summary:
     acquires: dict[str, Effect] = field(default_factory=dict)
     requires: dict[str, Effect] = field(default_factory=dict)
     drops: dict[str, Effect] = field(default_factory=dict)  # caller's locks it may release
+    # Locks it may take by instance (`$N->lock`, a global's name), for recursion through
+    # calls: exclusive, not nested (a lockdep subclass says re-taking the class is meant).
+    instances: dict[str, Effect] = field(default_factory=dict)
     sync: Effect | None = None  # may call synchronize_srcu(&kvm->srcu)
     sleeps: Effect | None = None
     returns_holding: tuple[str, ...] = ()  # net effect: held at every return (or __acquires)
@@ -100,7 +103,9 @@ class Summary:
 
     def is_empty(self) -> bool:
         """Nothing a caller could notice (most leaf helpers): calls to it are skipped."""
-        return not (self.acquires or self.requires or self.drops or self.sync or self.sleeps)
+        return not (
+            self.acquires or self.requires or self.drops or self.sync or self.sleeps
+        )  # `instances` and `effect` come with acquires or drops
 
     def signature(self) -> tuple:
         """What callers depend on; the fixpoint stops when no signature changes."""
@@ -115,6 +120,7 @@ class Summary:
             facts(self.acquires),
             facts(self.requires),
             facts(self.drops),
+            facts(self.instances),
             one(self.sync),
             one(self.sleeps),
         )
@@ -134,6 +140,36 @@ class Call:
 
 def held_classes(held: Iterable[HeldAt]) -> set[str]:
     return {h.cls for h in held}
+
+
+_PATH = re.compile(r"^&?[A-Za-z_][\w.>\-\[\]]*$")
+
+
+def caller_instance(pattern: str, site: CallSite) -> str | None:
+    """A callee's lock instance as the caller writes it: `$1->irq_lock` at `f(kvm, irq)` is
+    `irq->irq_lock`; a global's name stays; None when the argument is not a plain path."""
+    if not pattern.startswith("$"):
+        return pattern
+    digits = len(pattern) - len(pattern[1:].lstrip("0123456789"))
+    index, rest = int(pattern[1:digits]), pattern[digits:]
+    if index >= len(site.arguments) or not _PATH.match(site.arguments[index]):
+        return None
+    base = site.arguments[index]
+    if base.startswith("&"):
+        if not rest:
+            return base[1:]
+        return base[1:] + ("." + rest[2:] if rest.startswith("->") else rest)
+    return base + rest
+
+
+def as_pattern(instance: str, fn: FunctionRecord) -> str | None:
+    """An instance written in `fn` as its callers see it (see caller_instance)."""
+    root = _NAME.match(instance)
+    if root is None:
+        return None
+    if root[0] in fn.parameters:
+        return f"${fn.parameters.index(root[0])}{instance[root.end():]}"
+    return instance if root.end() == len(instance) else None
 
 
 def map_class(cls: str, fn: FunctionRecord, site: CallSite) -> str | None:
@@ -371,20 +407,30 @@ class SummaryIndex:
         def local(cls: str) -> str:
             return f"${fn.parameters.index(cls)}" if cls in fn.parameters else cls
 
+        retakes: dict[str, Effect] = {}
+        dropped = {
+            e.cls
+            for e in obs.events
+            if e.action == "release"
+            and not any(h.cls == e.cls and h.origin == "acquired" for h in e.held)
+        }
         for event in obs.events:
             step = step_in(fn, anchor, event.site.line, event.site.column, event.text)
             cls = local(event.cls)
             held_here = {h.cls: h for h in event.held}
             if event.action == "acquire":
                 summary.acquires.setdefault(cls, Effect(cls, event.kind, (step,)))
+                if event.instance and not event.nested and not self.api.kind(event.kind).shared:
+                    retakes[event.instance] = Effect(event.cls, event.kind, (step,))
                 if self.api.kind(event.kind).sleeps and summary.sleeps is None:
                     summary.sleeps = Effect(cls, event.kind, (step,))
             elif event.action == "assert":
                 mine = held_here.get(event.cls)
-                if mine is None or mine.origin != "acquired":
-                    # Behind a test or after an early return: no requirement on entry.
-                    certain = event.cls in obs.required_everywhere
-                    summary.requires.setdefault(cls, Effect(cls, "", (step,), certain))
+                # Behind a test or after an early return, it is no requirement on entry.
+                if (mine is None or mine.origin != "acquired") and (
+                    event.cls in obs.required_everywhere
+                ):
+                    summary.requires.setdefault(cls, Effect(cls, "", (step,)))
             elif event.action == "release":
                 mine = held_here.get(event.cls)
                 if mine is None or mine.origin == "entry":
@@ -392,6 +438,14 @@ class SummaryIndex:
             elif event.action == "sync" and event.cls == SRCU_CLASS:
                 summary.sync = summary.sync or Effect(cls, "", (step,))
                 summary.sleeps = summary.sleeps or Effect(cls, "", (step,))
+        # Taking again a lock of the caller's it dropped first is no recursion.
+        for instance, effect in retakes.items():
+            if effect.cls not in dropped:
+                summary.instances.setdefault(instance, effect)
+        for outer, at in obs.requires_outer:
+            event = obs.events[at]
+            step = step_in(fn, anchor, event.site.line, event.site.column, event.text)
+            summary.requires.setdefault(local(outer), Effect(local(outer), "", (step,)))
         for cls in obs.entry_held:
             step = step_in(fn, anchor, fn.line, 1, f"__must_hold({cls})")
             summary.requires[local(cls)] = Effect(local(cls), "", (step,))
@@ -502,15 +556,16 @@ class SummaryIndex:
     @staticmethod
     def _copy(summary: Summary) -> Summary:
         return Summary(
-            summary.key,
-            dict(summary.acquires),
-            dict(summary.requires),
-            dict(summary.drops),
-            summary.sync,
-            summary.sleeps,
-            summary.returns_holding,
-            summary.releases,
-            summary.effect,
+            key=summary.key,
+            acquires=dict(summary.acquires),
+            requires=dict(summary.requires),
+            drops=dict(summary.drops),
+            instances=dict(summary.instances),
+            sync=summary.sync,
+            sleeps=summary.sleeps,
+            returns_holding=summary.returns_holding,
+            releases=summary.releases,
+            effect=summary.effect,
         )
 
     def _recompute(self, key: FunctionKey) -> Summary:
@@ -541,6 +596,7 @@ class SummaryIndex:
                 c: e for c, e in self.through(fn, call, "drops").items() if c not in taken_here
             }
             _merge(summary.drops, drops, step)
+            _merge(summary.instances, self.instances_through(fn, call), step)
             summary.sync = _better(summary.sync, self.through_one(fn, call, "sync"), step)
             summary.sleeps = _better(summary.sleeps, self.through_one(fn, call, "sleeps"), step)
         return summary
@@ -608,6 +664,22 @@ class SummaryIndex:
             return per_target[0]
         return _agree(per_target)
 
+    def instances_through(self, fn: FunctionRecord, call: Call) -> dict[str, Effect]:
+        """The lock instances a call may take, as `fn`'s callers see them; only those every
+        target takes are certain."""
+        per_target = []
+        for target in call.targets.keys:
+            mapped = {}
+            for pattern, effect in self.summaries[target].instances.items():
+                text = caller_instance(pattern, call.site)
+                local = as_pattern(text, fn) if text is not None else None
+                if local is not None:
+                    mapped.setdefault(local, effect)
+            per_target.append(mapped)
+        if len(per_target) == 1:
+            return per_target[0]
+        return _agree(per_target)
+
     def through_one(self, fn: FunctionRecord, call: Call, what: str) -> Effect | None:
         effects = [getattr(self.summaries[t], what) for t in call.targets.keys]
         present = [e for e in effects if e is not None]
@@ -635,7 +707,7 @@ def _merge(into: dict[str, Effect], found: dict[str, Effect], step: Step) -> Non
     for cls, effect in found.items():
         old = into.get(cls)
         if old is None or (effect.certain and not old.certain) or _applied_at(old, step):
-            into[cls] = Effect(cls, effect.kind, (step, *effect.chain), effect.certain)
+            into[cls] = Effect(effect.cls, effect.kind, (step, *effect.chain), effect.certain)
 
 
 def _applied_at(old: Effect, step: Step) -> bool:
