@@ -2,6 +2,7 @@
 
     python benchmarks/corpus.py            # prints the corpus root, fetching it once
     python benchmarks/corpus.py --check    # prints it only if already there (exit 1 if not)
+    python benchmarks/corpus.py --release 6.12   # or 7.2: other trees, for real_findings.py
 
 Steps, each skipped when its result is present: `apt-get download linux-source-6.1` (the
 Debian package of the kernel release source), `dpkg -x` of the .deb, then untar only
@@ -20,6 +21,13 @@ import sys
 from pathlib import Path
 
 PACKAGE = "linux-source-6.1"
+# Other releases: Debian package and the suite that has it (apt-get is pointed at that suite
+# with a private sources list in the cache; the machine's apt configuration is left alone).
+RELEASES = {
+    "6.1": ("linux-source-6.1", None),
+    "6.12": ("linux-source-6.12", "bookworm-backports"),
+    "7.2": ("linux-source-7.2", "sid"),
+}
 MEMBERS = (
     "virt/kvm",
     "arch/x86/kvm",
@@ -43,9 +51,9 @@ def cache_dir() -> Path:
     return Path(override) if override else Path.home() / ".cache" / "kvmlock" / "corpus"
 
 
-def default_corpus() -> Path:
+def default_corpus(release: str = "6.1") -> Path:
     """The source root (holding virt/, arch/, include/, Documentation/)."""
-    return cache_dir() / "src" / PACKAGE
+    return cache_dir() / "src" / RELEASES[release][0]
 
 
 def corpus_files(root: Path) -> list[Path]:
@@ -70,8 +78,9 @@ def _complete(root: Path) -> bool:
     )
 
 
-def obtain(verbose: bool = True) -> Path:
-    root = default_corpus()
+def obtain(verbose: bool = True, release: str = "6.1") -> Path:
+    package, suite = RELEASES[release]
+    root = default_corpus(release)
     if _complete(root):
         return root
     cache = cache_dir()
@@ -81,12 +90,16 @@ def obtain(verbose: bool = True) -> Path:
         if verbose:
             print(f"corpus: {msg}", file=sys.stderr)
 
-    debs = sorted(cache.glob(f"{PACKAGE}_*_all.deb"))
+    debs = sorted(cache.glob(f"{package}_*_all.deb"))
     if not debs:
-        say(f"apt-get download {PACKAGE}")
-        subprocess.run(["apt-get", "download", PACKAGE], cwd=cache, check=True)
-        debs = sorted(cache.glob(f"{PACKAGE}_*_all.deb"))
-    tarball = cache / "pkg" / "usr" / "src" / f"{PACKAGE}.tar.xz"
+        apt = _apt_options(cache, suite) if suite else []
+        if suite:
+            say(f"apt-get update ({suite}, private lists in {cache})")
+            subprocess.run(["apt-get", *apt, "update"], cwd=cache, check=True)
+        say(f"apt-get download {package}")
+        subprocess.run(["apt-get", *apt, "download", package], cwd=cache, check=True)
+        debs = sorted(cache.glob(f"{package}_*_all.deb"))
+    tarball = cache / "pkg" / "usr" / "src" / f"{package}.tar.xz"
     if not tarball.is_file():
         say(f"dpkg -x {debs[-1].name}")
         subprocess.run(["dpkg", "-x", str(debs[-1]), str(cache / "pkg")], check=True)
@@ -94,12 +107,28 @@ def obtain(verbose: bool = True) -> Path:
     (cache / "src").mkdir(exist_ok=True)
     subprocess.run(
         ["tar", "-xJf", str(tarball), "-C", str(cache / "src"), "--wildcards"]
-        + [f"{PACKAGE}/{m}" for m in MEMBERS],
+        + [f"{package}/{m}" for m in MEMBERS],
         check=True,
     )
     if not _complete(root):
         raise SystemExit(f"corpus: {root} is incomplete after extraction")
     return root
+
+
+def _apt_options(cache: Path, suite: str) -> list[str]:
+    """apt-get options for one extra Debian suite, kept under the cache."""
+    base = cache / f"apt-{suite}"
+    (base / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+    (base / "archives" / "partial").mkdir(parents=True, exist_ok=True)
+    sources = base / "sources.list"
+    sources.write_text(f"deb http://deb.debian.org/debian {suite} main\n")
+    return [
+        "-o", f"Dir::Etc::sourcelist={sources}",
+        "-o", "Dir::Etc::sourceparts=-",
+        "-o", f"Dir::State::Lists={base / 'lists'}",
+        "-o", f"Dir::Cache={base}",
+        "-o", "APT::Get::List-Cleanup=0",
+    ]
 
 
 def add_corpus_argument(parser: argparse.ArgumentParser) -> None:
@@ -119,13 +148,14 @@ def resolve_corpus(value: Path | None) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="do not fetch; exit 1 if missing")
+    parser.add_argument("--release", choices=sorted(RELEASES), default="6.1")
     args = parser.parse_args()
     if args.check:
-        root = default_corpus()
+        root = default_corpus(args.release)
         if not _complete(root):
             raise SystemExit(1)
     else:
-        root = obtain()
+        root = obtain(release=args.release)
     print(root)
 
 
