@@ -201,7 +201,7 @@ def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) ->
         walker.scope.declare(param)
     entry, acquires = _entry_state(doc, fn, walker.scope, ctx.rules)
     facts.acquires = acquires
-    sink.observations.entry_held = tuple(sorted(entry.held))
+    sink.observations.entry_held = tuple(sorted({h.cls for h in entry.held.values()}))
     try:
         walker.run(parameters, fn.body, entry)
     except (GiveUp, RecursionError) as exc:
@@ -323,10 +323,13 @@ def _entry_state(
             acquires.add(cls)
         elif kind in ("must_hold", "releases"):
             line = doc.line_col(note.start_byte)[0]
+            # The expression as written (`irq->irq_lock`), so the body's own unlock of it is
+            # the same instance.
+            instance = re.sub(r"\s+", "", note.argument).strip("()").lstrip("&") or cls
             state = state.holding(
                 Held(
                     cls=cls,
-                    instance=cls,
+                    instance=instance,
                     kind=kind_hint(rules, cls),
                     line=line,
                     byte=note.start_byte,
