@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import textwrap
+
 from syntax_helpers import FIXTURES
 
 from kvmlock.syntax.document import parse_document
-from kvmlock.syntax.initialisers import ops_assignments, ops_members
+from kvmlock.syntax.initialisers import file_struct_variables, ops_assignments, ops_members
 
 
 def test_ops_members_from_fixture() -> None:
@@ -48,4 +50,34 @@ def test_array_members_of_handler_tables() -> None:
         ("kvm_demo_handlers", "handle_demo_io"),
         ("kvm_demo_handlers", "handle_demo_hlt"),
         ("demo_table", "demo_first"),
+    ]
+
+
+def test_initialisers_of_arrays_and_nested_structs() -> None:
+    doc = parse_document(
+        "a.c",
+        textwrap.dedent("""\
+            static const struct kvm_demo_ext demo_table[2] = {
+            	[0] = { .handler = demo_first },
+            	[1] = { .handler = demo_second, .probe = NULL },
+            };
+            static struct kvm_demo_outer demo_outer = {
+            	.inner = { .handler = demo_inner },
+            	.inner.probe = demo_inner_probe,
+            	.probe = demo_outer_probe,
+            };
+            static const struct kvm_demo_ext *const demo_ptrs[] = { &demo_ext_hsm };
+            struct kvm_demo_ext *demo_lookup(unsigned long id);
+            """).encode(),
+    )
+    assert [(a.struct_name, a.variable, a.field, a.function) for a in ops_assignments(doc)] == [
+        ("kvm_demo_ext", "demo_table", "handler", "demo_first"),
+        ("kvm_demo_ext", "demo_table", "handler", "demo_second"),
+        # Inner fields belong to a struct whose type is not known here: left out.
+        ("kvm_demo_outer", "demo_outer", "probe", "demo_outer_probe"),
+    ]
+    assert file_struct_variables(doc) == [
+        ("demo_table", "kvm_demo_ext"),
+        ("demo_outer", "kvm_demo_outer"),
+        ("demo_ptrs", "kvm_demo_ext"),
     ]

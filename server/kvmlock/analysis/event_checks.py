@@ -240,9 +240,17 @@ class EventChecks:
         callee: str,
         arguments: tuple[str, ...],
         argument_classes: tuple[str | None, ...],
+        base_struct: str = "",
     ) -> None:
         self.observations.calls.append(
-            CallSite(callee, self._site(node), self._held_at(state), arguments, argument_classes)
+            CallSite(
+                callee,
+                self._site(node),
+                self._held_at(state),
+                arguments,
+                argument_classes,
+                base_struct,
+            )
         )
 
     def release(self, state: State, ref: LockRef, node: Node, in_loop: bool = False) -> None:

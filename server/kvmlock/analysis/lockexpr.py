@@ -16,6 +16,20 @@ from kvmlock.rules.classes import canonical, join_field, struct_root, tables
 
 _TO_STRUCT = re.compile(r"^to_(\w+)$")
 _PER_CPU = {"per_cpu", "per_cpu_ptr", "this_cpu_ptr", "raw_cpu_ptr", "this_cpu_read"}
+# `(pointer, type, member)` macros that return a pointer to the type.
+_CONTAINER_OF = frozenset(
+    {
+        "container_of",
+        "container_of_const",
+        "list_entry",
+        "list_entry_rcu",
+        "list_first_entry",
+        "list_first_entry_or_null",
+        "list_last_entry",
+        "hlist_entry",
+        "hlist_entry_safe",
+    }
+)
 # What rb"\s" matches, deleted with bytes.translate (a third of the time of a regex sub).
 _WHITESPACE_BYTES = b" \t\n\r\x0b\x0c"
 
@@ -89,6 +103,51 @@ class Scope:
                         return name
                     return tables().conventional_variables.get(name)
         return None
+
+    def base_struct(self, expr: Node | None, depth: int = 0) -> str | None:
+        """The struct type of the base of a call through a function-pointer field: what
+        `struct_of` tells, and also a cast (`((struct S *)p)->f()`), a container_of-style
+        macro (`container_of(x, struct S, member)->f()`) and an element of an array
+        (`tbl[i].f()`, `exts[i]->f()`). Only for binding calls: lock classes keep reading
+        through casts (`struct_of`)."""
+        while expr is not None and depth <= 8:
+            if expr.type == "parenthesized_expression":
+                expr = expr.named_children[0] if expr.named_child_count else None
+            elif expr.type == "cast_expression":
+                described = expr.child_by_field_name("type")
+                struct = _struct_name(
+                    described.child_by_field_name("type") if described is not None else None,
+                    self.text,
+                )
+                if struct:
+                    return struct
+                expr = expr.child_by_field_name("value")  # `(void *)p`: p's own type
+            elif expr.type == "subscript_expression" or (
+                expr.type == "pointer_expression" and self._operator(expr) == "*"
+            ):
+                expr = expr.child_by_field_name("argument")
+            elif expr.type == "call_expression":
+                return self._container_type(expr) or self.struct_of(expr)
+            else:
+                return self.struct_of(expr)
+            depth += 1
+        return None
+
+    def _operator(self, expr: Node) -> str:
+        op = expr.child_by_field_name("operator")
+        return op.type if op is not None else ""
+
+    def _container_type(self, call: Node) -> str | None:
+        """`container_of(x, struct S, member)` and the list helpers of the same shape: the
+        rewrite left the type as one identifier (`S`)."""
+        fn = call.child_by_field_name("function")
+        args = call.child_by_field_name("arguments")
+        if fn is None or args is None or self.node_text(fn) not in _CONTAINER_OF:
+            return None
+        named = [c for c in args.named_children if c.type != "comment"]
+        if len(named) != 3 or named[1].type != "identifier":
+            return None
+        return self.node_text(named[1])
 
     def resolve(self, expr: Node | None, depth: int = 0) -> LockRef | None:
         """The lock an expression such as `&kvm->lock` designates."""

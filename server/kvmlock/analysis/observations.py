@@ -61,6 +61,9 @@ class CallSite:
     held: tuple[HeldAt, ...]
     arguments: tuple[str, ...]  # argument texts, whitespace removed
     argument_classes: tuple[str | None, ...]  # lock class when an argument names a lock
+    # For a call through `base->field` or `base.field`: the struct type of the base as the
+    # function declares it (`const struct S *ext`, a cast, container_of), else "".
+    base_struct: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ class Observations:
                 held(c.held),
                 c.arguments,
                 c.argument_classes,
+                c.base_struct,
             )
             for c in self.calls
         ]

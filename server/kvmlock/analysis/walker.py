@@ -77,6 +77,7 @@ class EventSink(Protocol):
         callee: str,
         arguments: tuple[str, ...],
         argument_classes: tuple[str | None, ...],
+        base_struct: str = "",
     ) -> None: ...
 
     def reset(self) -> None: ...
@@ -755,12 +756,16 @@ class FunctionWalker:
         for arg in arguments:
             ref = self.scope.resolve(arg) if arg.type == "pointer_expression" else None
             classes.append(ref.cls if ref is not None else None)
+        base_struct = ""
+        if callee.type == "field_expression":
+            base_struct = self.scope.base_struct(callee.child_by_field_name("argument")) or ""
         self.sink.call(
             state,
             node,
             self.scope.node_text(callee),
             tuple(self.scope.node_text(a) for a in arguments),
             tuple(classes),
+            base_struct,
         )
 
     def _assert_held(self, state: State, ref: LockRef, node: Node) -> State:

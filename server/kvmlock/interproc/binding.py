@@ -4,7 +4,10 @@ Plain names bind to a definition in the same file first (static functions, and t
 copy when several exist), then to non-static definitions by name, then to static inline
 functions of headers. Calls through tables resolve to every function assigned to the field
 (`static_call(kvm_x86_vcpu_run)`, `kvm_x86_ops.vcpu_run`, `ops->invalidate`) or listed in the
-handler array (`kvm_vmx_exit_handlers[reason]`); they are may-calls. Anything else is unknown.
+handler array (`kvm_vmx_exit_handlers[reason]`); they are may-calls. A `base->field(...)` whose
+base has a declared struct type (`const struct S *ext`, a cast, `container_of(x, struct S, m)`,
+a file-scope `struct S tbl[]`) goes to the functions assigned to `.field` in that struct's
+initialisers, and to nothing else. Anything else is unknown.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ _MACRO_CALL = re.compile(r"^(\w+)\((\w+)\)$")
 _FIELD_CALL = re.compile(r"^(.*?)(?:->|\.)(\w+)$")
 _LAST_COMPONENT = re.compile(r"(\w+)(?:\[[^\]]*\])?$")
 _SUBSCRIPT_CALL = re.compile(r"^(\w+)\[.*\]$")
+_VARIABLE_BASE = re.compile(r"^(\w+)(?:\[.*\])?$")  # `ext`, `tbl[i]`
 _STATIC_CALL = ("static_call", "static_call_cond")
 
 
@@ -69,7 +73,12 @@ class CallResolver:
         )
         self._structs_with_field: dict[str, set[str]] = defaultdict(set)
         self._arrays: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._variables: dict[tuple[str, str], str] = {}  # (path, file-scope variable) -> struct
+        # (path, variable, field) -> functions its own initialiser assigns to the field
+        self._initialised: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
         for record in files:
+            for variable, struct in record.variables:
+                self._variables.setdefault((record.path, variable), struct)
             for fn in record.functions:
                 self._local[(record.path, fn.name)].append(fn.key)
                 if not fn.is_static:
@@ -80,15 +89,21 @@ class CallResolver:
                 if entry.field:
                     self._fields[entry.table][entry.field].append((record.path, entry.function))
                     self._structs_with_field[entry.field].add(entry.table)
+                    if entry.variable:
+                        self._initialised[(record.path, entry.variable, entry.field)].append(
+                            (record.path, entry.function)
+                        )
                 else:
                     self._arrays[entry.table].append((record.path, entry.function))
-        self._cache: dict[tuple[str, str], Targets] = {}
+        self._cache: dict[tuple[str, str, str], Targets] = {}
 
-    def resolve(self, path: str, callee: str) -> Targets:
-        key = (path, callee)
+    def resolve(self, path: str, callee: str, base_struct: str = "") -> Targets:
+        """The targets of a call to `callee` in file `path`; `base_struct`: for a call
+        through `base->field`, the struct type the caller declared the base with."""
+        key = (path, callee, base_struct)
         found = self._cache.get(key)
         if found is None:
-            found = self._resolve(path, callee)
+            found = self._resolve(path, callee, base_struct)
             self._cache[key] = found
         return found
 
@@ -100,7 +115,7 @@ class CallResolver:
 
     # --- table calls --------------------------------------------------------------------
 
-    def _resolve(self, path: str, callee: str) -> Targets:
+    def _resolve(self, path: str, callee: str, base_struct: str) -> Targets:
         if _NAME.fullmatch(callee):
             return Targets(self.by_name(path, callee))
         macro = _MACRO_CALL.match(callee)
@@ -112,8 +127,23 @@ class CallResolver:
             return self._array(path, subscript[1])
         field_call = _FIELD_CALL.match(callee)
         if field_call:
-            struct = self._struct_of(field_call[1], field_call[2])
-            return self._members(struct, field_call[2]) if struct else NO_TARGETS
+            base, field = field_call[1], field_call[2]
+            typed = base_struct
+            variable = None if typed else _VARIABLE_BASE.match(base)
+            if variable:  # a file-scope variable of this file, `ext` or `tbl[i]`
+                typed = self._variables.get((path, variable[1]), "")
+                own = self._initialised.get((path, variable[1], field)) if typed else None
+                if own:
+                    # `read_emultor.f()`, `descs[i].f()`: what the variable's own initialiser
+                    # assigns, not every table of the struct.
+                    keys = self._keys_of(own)
+                    return Targets(keys, f"{variable[1]}.{field}") if keys else NO_TARGETS
+            if typed:
+                # The declared type decides: a field never initialised to a function in that
+                # struct's tables (set at run time) stays unknown.
+                return self._members(typed, field)
+            struct = self._struct_of(base, field)
+            return self._members(struct, field) if struct else NO_TARGETS
         return NO_TARGETS
 
     def _macro_field(self, macro: str, argument: str) -> tuple[str | None, str]:

@@ -10,7 +10,7 @@ from kvmlock.analysis.engine import FunctionResult
 from kvmlock.analysis.observations import Observations
 from kvmlock.syntax.document import SourceDocument
 from kvmlock.syntax.functions import FunctionInfo
-from kvmlock.syntax.initialisers import array_members, ops_assignments
+from kvmlock.syntax.initialisers import array_members, file_struct_variables, ops_assignments
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class TableEntry:
     table: str  # struct name for ops structures, variable name for handler arrays
     field: str  # "" for array members
     function: str
+    variable: str = ""  # for ops structures: the variable initialised (or array of them)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class FileRecord:
     path: str
     functions: tuple[FunctionRecord, ...]
     tables: tuple[TableEntry, ...]
+    # File-scope variables declared with a struct type, (name, struct): what a call through
+    # `global->field` or `table[i].field` goes through when the function does not declare it.
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 def file_record(doc: SourceDocument, results: list[FunctionResult]) -> FileRecord:
@@ -86,7 +90,8 @@ def some_records(
 def merged(old: FileRecord, new: tuple[FunctionRecord, ...]) -> FileRecord:
     """`old` with some of its functions' records replaced."""
     by_key = {fn.key: fn for fn in new}
-    return FileRecord(old.path, tuple(by_key.get(fn.key, fn) for fn in old.functions), old.tables)
+    functions = tuple(by_key.get(fn.key, fn) for fn in old.functions)
+    return FileRecord(old.path, functions, old.tables, old.variables)
 
 
 class RecordBuilder:
@@ -104,6 +109,7 @@ class RecordBuilder:
         # per-function cache had moved them by; the record)
         self._by_observations: dict[int, tuple[Observations, int, FunctionRecord]] = {}
         self._tables: tuple[TableEntry, ...] | None = None
+        self._variables: tuple[tuple[str, str], ...] = ()
         self._records: list[FunctionRecord] = []
         self._names: Counter[str] = Counter()  # definitions per name in the file
         self._seen: tuple[object, int] | None = None  # the update the records are of
@@ -116,7 +122,8 @@ class RecordBuilder:
         splice: tuple[object, int, tuple[int, int, int] | None] | None = None,
     ) -> FileRecord:
         """`same_tables`: the edit stayed inside one function body, where no initialiser
-        of an ops struct or handler array can be, so the previous tables still hold.
+        of an ops struct or handler array and no file-scope variable can be, so the previous
+        tables and variables still hold.
         `splice` (analysis.live.splice_note): which update the results are of and how they
         changed since the ones before; when the last build saw those, typing inside a
         function re-records that function only."""
@@ -126,10 +133,14 @@ class RecordBuilder:
         self._records = functions
         self._seen = (splice[0], splice[1]) if splice is not None else None
         if not same_tables or self._tables is None:
-            tables = [TableEntry(a.struct_name, a.field, a.function) for a in ops_assignments(doc)]
+            tables = [
+                TableEntry(a.struct_name, a.field, a.function, a.variable)
+                for a in ops_assignments(doc)
+            ]
             tables += [TableEntry(m.array, "", m.function) for m in array_members(doc)]
             self._tables = tuple(tables)
-        return FileRecord(doc.path, tuple(functions), self._tables)
+            self._variables = tuple(file_struct_variables(doc))
+        return FileRecord(doc.path, tuple(functions), self._tables, self._variables)
 
     def _every(self, doc: SourceDocument, results: list[FunctionResult]) -> list[FunctionRecord]:
         entries: dict[int, tuple[Observations, int, FunctionRecord]] = {}

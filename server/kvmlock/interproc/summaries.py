@@ -236,7 +236,7 @@ class SummaryIndex:
 
     def _bind(self, fn: FunctionRecord) -> list[Call]:
         return [
-            Call(site, self.resolver.resolve(fn.path, site.callee))
+            Call(site, self.resolver.resolve(fn.path, site.callee, site.base_struct))
             for site in fn.observations.calls
         ]
 
@@ -249,8 +249,10 @@ class SummaryIndex:
         old = self.records.get(record.path)
         if old is None:
             old = FileRecord(record.path, (), ())
-        if len(old.functions) != len(record.functions) or (
-            old.tables is not record.tables and old.tables != record.tables
+        if (
+            len(old.functions) != len(record.functions)
+            or (old.tables is not record.tables and old.tables != record.tables)
+            or (old.variables is not record.variables and old.variables != record.variables)
         ):
             return self._rebind(old, record)
         changed: list[FunctionRecord] = []
@@ -301,9 +303,10 @@ class SummaryIndex:
         return self._rebind(old, FileRecord(path, (), ())) if old is not None else None
 
     def _rebind(self, old: FileRecord, record: FileRecord) -> Update:
-        """Functions added, removed, renamed or made static, or tables changed: calls in any
-        file may now reach other functions. Re-bind the calls that can be affected (by a
-        name that came or went, or through a table), then recompute from there."""
+        """Functions added, removed, renamed or made static, or tables or file-scope
+        variables changed: calls in any file may now reach other functions. Re-bind the
+        calls that can be affected (by a name that came or went, or through a table), then
+        recompute from there."""
 
         def linkage(r: FileRecord) -> Counter[tuple[str, bool]]:
             return Counter((fn.name, fn.is_static) for fn in r.functions)
@@ -311,10 +314,12 @@ class SummaryIndex:
         before, after = linkage(old), linkage(record)
         names = {name for name, static in before.keys() | after.keys()
                  if before[(name, static)] != after[(name, static)]}
-        through_tables = bool(names) or old.tables != record.tables
+        through_tables = (
+            bool(names) or old.tables != record.tables or old.variables != record.variables
+        )
         fresh = {fn.key: fn for fn in record.functions}
         removed = {fn.key for fn in old.functions} - fresh.keys()
-        if record.functions or record.tables:
+        if record.functions or record.tables or record.variables:
             self.records[record.path] = record
             self.by_path[record.path] = list(fresh)
         else:  # removed
