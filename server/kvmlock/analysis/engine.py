@@ -199,8 +199,9 @@ def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) ->
     parameters = _parameters(fn)
     for param in parameters:
         walker.scope.declare(param)
-    entry, acquires = _entry_state(doc, fn, walker.scope, ctx.rules)
+    entry, acquires, releases = _entry_state(doc, fn, walker.scope, ctx.rules)
     facts.acquires = acquires
+    facts.releases = releases
     sink.observations.entry_held = tuple(sorted({h.cls for h in entry.held.values()}))
     try:
         walker.run(parameters, fn.body, entry)
@@ -210,6 +211,7 @@ def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) ->
     sink.finish()
     if sink.observations.releases:
         _keep_certain_releases(doc, fn, ctx, sink, entry)
+    sink.promise_releases()
     return FunctionResult(fn.name, sink.findings, sink.observations)
 
 
@@ -310,10 +312,12 @@ def _parameters(fn: FunctionInfo) -> list:
 
 def _entry_state(
     doc: SourceDocument, fn: FunctionInfo, scope: Scope, rules: RuleBase
-) -> tuple[State, frozenset[str]]:
-    """Locks held on entry from __must_hold()/__releases(); classes named by __acquires()."""
+) -> tuple[State, frozenset[str], frozenset[tuple[str, str]]]:
+    """Locks held on entry from __must_hold()/__releases(); classes named by __acquires();
+    (instance, class) of the locks __releases() promises to release."""
     state = State.empty()
     acquires: set[str] = set()
+    releases: set[tuple[str, str]] = set()
     for note in fn.annotations:
         cls = resolve_text(note.argument, scope)
         if cls is None:
@@ -326,6 +330,8 @@ def _entry_state(
             # The expression as written (`irq->irq_lock`), so the body's own unlock of it is
             # the same instance.
             instance = re.sub(r"\s+", "", note.argument).strip("()").lstrip("&") or cls
+            if kind == "releases":
+                releases.add((instance, cls))
             state = state.holding(
                 Held(
                     cls=cls,
@@ -337,7 +343,7 @@ def _entry_state(
                     origin=Origin.ENTRY,
                 )
             )
-    return state, frozenset(acquires)
+    return state, frozenset(acquires), frozenset(releases)
 
 
 def resolve_text(text: str, scope: Scope) -> str | None:

@@ -71,6 +71,7 @@ class FunctionFacts:
     is_mmu_notifier: bool
     acquires: frozenset[str]  # classes named in __acquires(): returning with them held is the point
     parameters: tuple[str, ...] = ()
+    releases: frozenset[tuple[str, str]] = frozenset()  # __releases(): (instance, class)
 
     def pattern(self, instance: str) -> str:
         """An instance as callers see it: rooted at parameter N, `$N...`; a global lock by
@@ -307,6 +308,19 @@ class EventChecks:
                 or all(any(h.cls == cls and h.must for h in r.held.values()) for r in self.returns)
             )
         )
+
+    def promise_releases(self) -> None:
+        """__releases() is the function's word to its callers, also on paths its walk cannot
+        follow (a release through an ops table)."""
+        obs = self.observations
+        known = {r.instance for r in obs.releases}
+        promised = [
+            Release(pattern, self._effect_class(pattern, cls))
+            for instance, cls in sorted(self.facts.releases)
+            if (pattern := self.facts.pattern(instance)) not in known
+        ]
+        if promised:
+            obs.releases = (*obs.releases, *promised)
 
     def released_everywhere(self, instances: list[str]) -> set[str]:
         """Of the caller's locks this walk started holding, those no return still holds."""

@@ -104,6 +104,12 @@ class State:
             values[name] = value
         return State(self.held, self.released, self.borrowed, values, results)
 
+    def noting(self, name: str, value: str) -> State:
+        """What a test just told about `name`, keeping what it tells about locks."""
+        values = dict(self.values)
+        values[name] = value
+        return State(self.held, self.released, self.borrowed, values, self.results)
+
     def with_result(self, name: str, instances: tuple[str, ...], how: str) -> State:
         results = dict(self.results)
         results[name] = (instances, how)

@@ -878,7 +878,7 @@ class FunctionWalker:
             result = state.results.get(name)
             if result is not None:
                 instances, how = result
-                return self._split_on_result(state, instances, how)
+                return self._split_on_result(state, instances, how, name)
         if kind == "assignment_expression":
             after = self.expr(node, state)
             if after is None:
@@ -886,7 +886,7 @@ class FunctionWalker:
             name = _plain_name(node.child_by_field_name("left"), self.text)
             if name and name in after.results:
                 instances, how = after.results[name]
-                return self._split_on_result(after, instances, how)
+                return self._split_on_result(after, instances, how, name)
             return after, after
         after = self.expr(node, state)
         if after is None:
@@ -902,10 +902,11 @@ class FunctionWalker:
         return true, false
 
     def _split_on_result(
-        self, state: State, instances: tuple[str, ...], how: str
+        self, state: State, instances: tuple[str, ...], how: str, name: str | None = None
     ) -> tuple[State, State]:
         """`if (r)` after `r = mutex_trylock(..)` / `r = mutex_lock_killable(..)` /
-        `r = helper_returning_0_locked(..)`."""
+        `r = helper_returning_0_locked(..)`; on each side `r` is known to be zero or not
+        (`return r;` there returns that)."""
         present = [i for i in instances if i in state.held]
         if not present:
             return state, state
@@ -913,6 +914,9 @@ class FunctionWalker:
         for instance in present:
             taken = taken.holding(replace(state.held[instance], must=True))
         dropped = replace(state, held={k: v for k, v in state.held.items() if k not in present})
+        if name is not None:
+            taken = taken.noting(name, "one" if how == "try" else "zero")
+            dropped = dropped.noting(name, "zero" if how == "try" else "err")
         return (taken, dropped) if how == "try" else (dropped, taken)
 
     def _pure_condition(self, node: Node | None) -> str | None:

@@ -36,6 +36,7 @@ class CallTables:
     macros: dict[str, str]
     static_call_prefixes: tuple[tuple[str, str], ...]
     variables: dict[str, str]
+    reference_drops: frozenset[str] = frozenset()
 
 
 @cache
@@ -46,6 +47,7 @@ def call_tables() -> CallTables:
         macros=dict(data.get("macros", {})),
         static_call_prefixes=tuple(prefixes),
         variables=dict(data.get("variables", {})),
+        reference_drops=frozenset(data.get("reference_drops", {}).get("names", ())),
     )
 
 
@@ -116,6 +118,8 @@ class CallResolver:
     # --- table calls --------------------------------------------------------------------
 
     def _resolve(self, path: str, callee: str, base_struct: str) -> Targets:
+        if callee in call_tables().reference_drops:
+            return NO_TARGETS
         if _NAME.fullmatch(callee):
             return Targets(self.by_name(path, callee))
         macro = _MACRO_CALL.match(callee)

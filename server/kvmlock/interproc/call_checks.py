@@ -205,7 +205,13 @@ class CallChecks:
         for pattern, effect in summary.instances.items():
             instance = caller_instance(pattern, call.site)
             outer = held.get(instance) if instance is not None else None
+            # Only when every function on a short chain takes it: through a table call some
+            # of whose targets do, or down a long chain of calls made for other purposes
+            # (a register read that could reload page tables), it is a guess, and this check
+            # speaks as an error.
             if outer is None or effect.cls in applied or outer.cls != effect.cls:
+                continue
+            if not effect.certain or call.targets.through_table or len(effect.chain) > 4:
                 continue
             hits.append(
                 _Hit(
