@@ -982,8 +982,12 @@ def _whole_collection(
     if exit_state is None:
         return None
     state = exit_state
+    # An unlock-all loop ends each iteration without the element's lock; a lock-all loop
+    # that unlocks on its way out (`mutex_unlock(&vcpu->mutex); goto out;`, an unlock-all
+    # helper before `return`) still holds it at the end of the body.
+    kept = {lock.base for lock in body_end.held.values()} if body_end is not None else None
     for base in released:
-        if any(_names(base, var) for var in loop_vars):
+        if kept is not None and base not in kept and any(_names(base, var) for var in loop_vars):
             state = state.without_base(base)
     if body_end is not None:
         # This iteration's instance (`vcpu->mutex`) stands for the earlier ones
