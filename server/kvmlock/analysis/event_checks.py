@@ -352,7 +352,12 @@ class EventChecks:
             if when is not None:
                 pattern = self.facts.pattern(lock.instance)
                 cls = self._effect_class(pattern, lock.cls)
-                holds.append(Hold(pattern, cls, lock.kind, when))
+                hold = Hold(pattern, cls, lock.kind, when)
+                # Two locks reached through locals (two vCPUs' mutexes) are one to callers:
+                # they cannot name either, and taking "one of the class" twice at the call
+                # would be a double lock there.
+                if hold not in holds:
+                    holds.append(hold)
         return tuple(holds)
 
     def _when_held(self, key: str) -> str | None:

@@ -286,14 +286,55 @@ class FunctionWalker:
             state = self.stmt(init, state) if init.type == "declaration" else self.expr(init, state)
             if state is None:
                 return None
+        condition = node.child_by_field_name("condition")
+        body = node.child_by_field_name("body")
+        update = node.child_by_field_name("update")
         return self._loop(
             node,
             state,
-            node.child_by_field_name("condition"),
-            node.child_by_field_name("body"),
-            node.child_by_field_name("update"),
+            condition,
+            body,
+            update,
             forever_if_no_condition=True,
+            index_vars=self._index_vars(condition, body, update),
         )
+
+    def _index_vars(
+        self, condition: Node | None, body: Node | None, update: Node | None
+    ) -> list[str]:
+        """`for (i = 0; i < n; i++) { v = kvm_get_vcpu(kvm, i); mutex_lock(&v->mutex); }`:
+        the index, and the variables the body points at element i with (a walk over a
+        collection, like kvm_for_each_vcpu)."""
+        if condition is None or update is None:
+            return []
+        index = None
+        if update.type == "update_expression":
+            index = _plain_name(update.child_by_field_name("argument"), self.text)
+        elif update.type == "assignment_expression":
+            index = _plain_name(update.child_by_field_name("left"), self.text)
+        if index is None or not _names(self.scope.node_text(condition), index):
+            return []
+        names = [index]
+        for statement in body.named_children if body is not None else ():
+            pairs = []
+            if statement.type == "expression_statement" and statement.named_child_count:
+                assign = statement.named_children[0]
+                if assign.type == "assignment_expression":
+                    pairs.append(
+                        (assign.child_by_field_name("left"), assign.child_by_field_name("right"))
+                    )
+            elif statement.type == "declaration":
+                for part in statement.children_by_field_name("declarator"):
+                    if part.type == "init_declarator":
+                        target = part.child_by_field_name("declarator")
+                        while target is not None and target.type == "pointer_declarator":
+                            target = target.child_by_field_name("declarator")
+                        pairs.append((target, part.child_by_field_name("value")))
+            for left, right in pairs:
+                name = _plain_name(left, self.text)
+                if name and right is not None and _names(self.scope.node_text(right), index):
+                    names.append(name)
+        return names
 
     def _do(self, node: Node, state: State) -> State | None:
         return self._loop(
@@ -317,6 +358,7 @@ class FunctionWalker:
         macro: bool = False,
         do_while: bool = False,
         forever_if_no_condition: bool = False,
+        index_vars: list[str] | None = None,
     ) -> State | None:
         saved = self.reporting
         self.reporting = False
@@ -324,7 +366,7 @@ class FunctionWalker:
         for _ in range(MAX_LOOP_ROUNDS):
             _, back = self._loop_once(
                 node, head, condition, body, update, loop_vars, macro, do_while,
-                forever_if_no_condition,
+                forever_if_no_condition, index_vars,
             )
             widened = join(state, back)
             if same(widened, head):
@@ -333,7 +375,7 @@ class FunctionWalker:
         self.reporting = saved
         exit_state, _ = self._loop_once(
             node, head, condition, body, update, loop_vars, macro, do_while,
-            forever_if_no_condition,
+            forever_if_no_condition, index_vars,
         )
         return exit_state
 
@@ -348,6 +390,7 @@ class FunctionWalker:
         macro: bool,
         do_while: bool,
         forever_if_no_condition: bool,
+        index_vars: list[str] | None = None,
     ) -> tuple[State | None, State | None]:
         jump = _Jump(is_loop=True, scope=(node.start_byte, node.end_byte))
         self.jumps.append(jump)
@@ -380,6 +423,10 @@ class FunctionWalker:
             exit_state = join_all([leave, *jump.breaks])
             if macro and loop_vars:
                 exit_state = _whole_collection(exit_state, after, jump.released, loop_vars)
+            elif index_vars:
+                exit_state = _whole_collection(
+                    exit_state, after, jump.released, index_vars, named_only=True
+                )
             inside = (node.start_byte, node.end_byte)
             return _drop_guards(exit_state, *inside), after
         finally:
@@ -991,20 +1038,30 @@ def _comma_items(condition: Node | None) -> list[Node]:
 
 
 def _whole_collection(
-    exit_state: State | None, body_end: State | None, released: set[str], loop_vars: list[str]
+    exit_state: State | None,
+    body_end: State | None,
+    released: set[str],
+    loop_vars: list[str],
+    named_only: bool = False,
 ) -> State | None:
     """An iterator loop that locks (or unlocks) each element does so for all of them: the
     zero-iteration path is the one where the matching lock-all loop took nothing either."""
     if exit_state is None:
         return None
     state = exit_state
+    # An unlock-all loop ends each iteration without the element's lock; a lock-all loop
+    # that unlocks on its way out (`mutex_unlock(&vcpu->mutex); goto out;`, an unlock-all
+    # helper before `return`) still holds it at the end of the body.
+    kept = {lock.base for lock in body_end.held.values()} if body_end is not None else None
     for base in released:
-        if any(_names(base, var) for var in loop_vars):
+        if kept is not None and base not in kept and any(_names(base, var) for var in loop_vars):
             state = state.without_base(base)
     if body_end is not None:
         # This iteration's instance (`vcpu->mutex`) stands for the earlier ones
         # (`vcpu->mutex#<loop>`) the loop head renamed.
         taken = {lock.base for lock in body_end.held.values() if lock.must}
+        if named_only:  # an index loop: only the elements' locks
+            taken = {base for base in taken if any(_names(base, var) for var in loop_vars)}
         for current in list(state.held.values()):
             if current.base in taken and not current.must:
                 state = state.holding(replace(current, must=True))
