@@ -81,7 +81,7 @@ def alone() -> list[dict]:
 
 
 def test_the_tree_reports_exactly_the_marked_lines(checked: list[dict]) -> None:
-    assert sorted(map(_where, checked)) == sorted(_wanted() + _NOTES)
+    assert sorted(map(_where, checked)) == sorted(_wanted())
 
 
 @pytest.mark.parametrize("name", ["irq_flush.c", "caps.c", "move.c", "vms.c", "reset.c"])
@@ -254,28 +254,11 @@ def test_without_effects_the_lock_all_helpers_hold_nothing(alone: list[dict]) ->
 # Calls to helpers asserting kvm->slots_lock behind a test or after an early return: the
 # caller takes the lock itself, elsewhere. At most a note (an uncertain requirement is
 # one step softer), so the exit status is not affected.
-_NOTES = [
-    ("reset.c", 11, "requires-held", "note"),
-    ("reset.c", 12, "requires-held", "note"),
-]
-
-
-def test_an_assertion_on_some_paths_is_no_certain_requirement(checked: list[dict]) -> None:
-    got = sorted(
-        _where(f) for f in checked if f["function"] == "kvm_demo_reset_slots"
-    )
-    assert got == _NOTES
-    assert [f for f in checked if f["function"] == "kvm_demo_reset_all_slots_locked"] == []
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="an assertion reached on some paths only is kept as an uncertain requirement "
-    "(Effect.certain=False), and requires-held reports uncertain facts one step softer, "
-    "as a note, instead of not at all",
-)
 def test_an_assertion_on_some_paths_gives_no_finding_at_all(checked: list[dict]) -> None:
+    """Behind a test or after an early return, an assertion is no requirement on entry: not
+    even a note at the caller that calls it without the lock."""
     assert [f for f in checked if f["function"] == "kvm_demo_reset_slots"] == []
+    assert [f for f in checked if f["function"] == "kvm_demo_reset_all_slots_locked"] == []
 
 
 def test_an_unconditional_assertion_is_still_required(checked: list[dict]) -> None:
