@@ -331,3 +331,40 @@ def test_unlock_all_loop_after_lock_all_loop(check):
         	mutex_unlock(&kvm->arch.map_lock);
         }
     """) == []
+
+
+def test_a_lock_held_at_every_return_is_the_functions_contract(check):
+    """A seq_file .start() takes the lock its .stop() drops, and returns NULL or an error
+    pointer holding it too: no leak there (its callers see it as the call's effect). Taken
+    in a loop, one per iteration is left behind: still a leak."""
+    assert check("""
+        static void *demo_debug_start(struct seq_file *s, loff_t *pos)
+        {
+        	struct demo_its *its = s->private;
+        	struct demo_iter *iter;
+
+        	mutex_lock(&its->its_lock);
+        	if (list_empty(&its->devices))
+        		return NULL;
+        	iter = kmalloc(sizeof(*iter), GFP_KERNEL);
+        	if (!iter)
+        		return ERR_PTR(-ENOMEM);
+        	return iter;
+        }
+    """) == []
+    found = check("""
+        static int demo_lock_each(struct demo_irq *irqs, int nr)
+        {
+        	int i;
+
+        	for (i = 0; i < nr; i++) {
+        		struct demo_irq *irq = &irqs[i];
+
+        		spin_lock(&irq->lock);
+        		if (irq->dead)
+        			return -EIO;
+        	}
+        	return 0;
+        }
+    """)
+    assert "lock-leak" in [f.rule for f in found]

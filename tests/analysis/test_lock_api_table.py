@@ -338,7 +338,7 @@ def test_no_function_is_listed_twice():
 
 def test_every_row_uses_only_known_keys():
     """A misspelt key (`nestd = true`) would be dropped without a word by the loader."""
-    known = {"name", "action", "kind", "arg", "class", "via", "nested"}
+    known = {"name", "action", "kind", "arg", "class", "via", "nested", "field"}
     assert [row["name"] for row in _rows_in_file() if set(row) - known] == []
 
 
@@ -560,3 +560,65 @@ int demo_reader(struct kvm *kvm)
     assert through_calls(code, builtin_rule_base()) == [
         ("srcu-order", "demo_reader", line_of(code, "r = demo_lock_vcpus(kvm);"))
     ]
+
+
+def test_a_lock_taken_when_the_last_reference_drops_and_an_xarray_lock():
+    """refcount_dec_and_lock_irqsave() returns true holding its second argument; xa_lock and
+    xa_unlock take the xarray's own xa_lock field: a helper asserting that field is met."""
+    code = """\
+static void demo_release_locked(struct demo_dist *dist, struct demo_irq *irq)
+{
+	lockdep_assert_held(&dist->irqs.xa_lock);
+	__xa_erase(&dist->irqs, irq->intid);
+}
+
+void demo_put_irq(struct kvm *kvm, struct demo_irq *irq)
+{
+	struct demo_dist *dist = &kvm->arch.demo;
+	unsigned long flags;
+
+	if (refcount_dec_and_lock_irqsave(&irq->refcount, &dist->irqs.xa_lock, &flags)) {
+		demo_release_locked(dist, irq);
+		xa_unlock_irqrestore(&dist->irqs, flags);
+	}
+}
+
+int demo_put_busy_irq(struct kvm *kvm, struct demo_irq *irq)
+{
+	struct demo_dist *dist = &kvm->arch.demo;
+	unsigned long flags;
+
+	if (refcount_dec_and_lock_irqsave(&irq->refcount, &dist->irqs.xa_lock, &flags)) {
+		if (irq->busy) {
+			xa_unlock_irqrestore(&dist->irqs, flags);
+			return -EBUSY;
+		}
+		demo_release_locked(dist, irq);
+		xa_unlock_irqrestore(&dist->irqs, flags);
+	}
+	return 0;
+}
+
+void demo_drop_all(struct kvm *kvm)
+{
+	struct demo_dist *dist = &kvm->arch.demo;
+
+	xa_lock(&dist->irqs);
+	demo_release_locked(dist, NULL);
+	xa_unlock(&dist->irqs);
+}
+"""
+    from kvmlock.interproc.workspace import analyse_with_calls
+    from kvmlock.rules.builtin import builtin_rule_base
+    from kvmlock.syntax.document import parse_document
+
+    doc = parse_document("virt/kvm/demo.c", code.encode())
+    assert analyse_with_calls(doc, builtin_rule_base()) == []
+    leaking = code.replace(
+        "\t\t\txa_unlock_irqrestore(&dist->irqs, flags);\n\t\t\treturn -EBUSY;",
+        "\t\t\treturn -EBUSY;",
+    )
+    assert leaking != code
+    found = analyse_with_calls(parse_document("virt/kvm/demo.c", leaking.encode()),
+                               builtin_rule_base())
+    assert [f.rule for f in found] == ["lock-leak"]

@@ -84,6 +84,7 @@ class FunctionFacts:
 
 
 _ROOT = re.compile(r"[A-Za-z_]\w*")
+_LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
 
 
 @dataclass
@@ -127,6 +128,7 @@ class EventChecks:
     # callee releases every one the caller holds, however many that is (none included).
     loop_releases: set[str] = field(default_factory=set)
     _seen: set[tuple[str, int, str]] = field(default_factory=set)
+    _taken_at: dict[int, Node] = field(default_factory=dict)  # acquisitions by start byte
     # The held set of the last state observed: consecutive calls usually see the same state,
     # and sharing the tuple also makes records smaller to pickle (pickle stores it once).
     _held_state: State | None = None
@@ -141,6 +143,7 @@ class EventChecks:
         self.caller_releases.clear()
         self.asserted.clear()
         self.loop_releases.clear()
+        self._taken_at.clear()
         self._seen.clear()
 
     # --- events -------------------------------------------------------------------------
@@ -187,6 +190,7 @@ class EventChecks:
                     outer=held,
                 )
         self.acquired.add(ref.cls)
+        self._taken_at[node.start_byte] = node
         for rule in self.rules.required_outers(ref.cls, arch):
             if not state.may_hold(rule.outer):
                 self.unguarded.append((node, rule, what, len(self.observations.events) - 1))
@@ -417,6 +421,11 @@ class EventChecks:
             holding = [r for r in self.returns if _holds(r, cls)]
             if all(r.kind == "lock-helper" for r in holding):
                 continue
+            if len(holding) == len(self.returns) and self._held_throughout(holding, cls):
+                # The same lock held at every return, failures included (a seq_file .start()
+                # takes the lock its .stop() drops): the function's contract, which its
+                # callers see as its effect.
+                continue
             releasing = [r for r in self.returns if not _holds(r, cls)]
             for ret in holding:
                 held = next(h for h in ret.held.values() if h.cls == cls)
@@ -436,6 +445,22 @@ class EventChecks:
                     else f"return with {cls} held {reason}",
                     outer=first,
                 )
+
+    def _held_throughout(self, returns: list[_Return], cls: str) -> bool:
+        """Every return holds one and the same instance of `cls` on every path, taken
+        outside any loop (a leak in a loop leaves one behind per iteration)."""
+        keys = {key for r in returns for key, h in r.held.items() if h.cls == cls}
+        if len(keys) != 1:
+            return False
+        (key,) = keys
+        if not all(r.held[key].must for r in returns):
+            return False
+        node = self._taken_at.get(returns[0].held[key].byte)
+        while node is not None and node.type != "function_definition":
+            if node.type in _LOOPS:
+                return False
+            node = node.parent
+        return True
 
     # --- helpers --------------------------------------------------------------------------
 

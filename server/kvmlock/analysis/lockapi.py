@@ -26,6 +26,7 @@ class ApiEntry:
     lock_class: str = ""  # fixed class for argument-less calls
     via: str = ""  # "vcpu": the argument is a vCPU and its kvm->srcu is meant
     nested: bool = False  # lockdep subclass given: re-taking the class is intended
+    field: str = ""  # the lock is this field of the argument (`xa_lock(&xa)`: xa.xa_lock)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def lock_api() -> LockApi:
             lock_class=row.get("class", ""),
             via=row.get("via", ""),
             nested=row.get("nested", False),
+            field=row.get("field", ""),
         )
         functions[entry.name] = entry
     guards = {

@@ -21,6 +21,7 @@ from kvmlock.analysis.lockapi import ApiEntry, LockApi
 from kvmlock.analysis.lockexpr import LockRef, Scope, strip, strip_parens
 from kvmlock.analysis.observations import CallEffect, Hold
 from kvmlock.analysis.state import Held, Origin, State, join, join_all, same
+from kvmlock.rules.classes import canonical, join_field
 
 MAX_LOOP_ROUNDS = 3
 MAX_FUNCTION_PASSES = 3
@@ -853,7 +854,10 @@ class FunctionWalker:
             stripped = strip(target)
             text = self.scope.node_text(stripped) if stripped is not None else "vcpu"
             return LockRef("kvm->srcu", f"{text}->kvm->srcu")
-        return self.scope.resolve(target)
+        ref = self.scope.resolve(target)
+        if ref is None or not entry.field:
+            return ref
+        return LockRef(canonical(join_field(ref.cls, entry.field)), f"{ref.instance}.{entry.field}")
 
     # --- conditions ---------------------------------------------------------------------
 
