@@ -69,15 +69,18 @@ class TreeConfig:
         return VERDICTS_DIR / f"{self.name}.toml"
 
 
+SETS = {
+    "virt+x86": ("virt/kvm", "arch/x86/kvm"),
+    "virt+arm64": ("virt/kvm", "arch/arm64/kvm"),
+}
+# One tree per Debian release benchmarks/corpus.py can fetch.
 TREES: dict[str, TreeConfig] = {
-    "linux-6.1": TreeConfig(
-        name="linux-6.1",
-        sets={
-            "virt+x86": ("virt/kvm", "arch/x86/kvm"),
-            "virt+arm64": ("virt/kvm", "arch/arm64/kvm"),
-        },
-        default_root=corpus.obtain,
-    ),
+    f"linux-{release}": TreeConfig(
+        name=f"linux-{release}",
+        sets=SETS,
+        default_root=lambda release=release: corpus.obtain(release=release),
+    )
+    for release in corpus.RELEASES
 }
 
 

@@ -17,6 +17,7 @@ from kvmlock.analysis.checks import Check, lower, registry
 from kvmlock.analysis.findings import Finding, Related, Span
 from kvmlock.analysis.lockapi import LockApi
 from kvmlock.analysis.lockexpr import LockRef
+from kvmlock.analysis.nesting import Breach, in_notifier, syncing, taking
 from kvmlock.analysis.observations import (
     CallSite,
     HeldAt,
@@ -153,40 +154,11 @@ class EventChecks:
         what = self._call_text(node)
         self._observe("acquire", state, ref, kind, node, what, nested)
         self._double_lock(state, ref, kind, node, nested, what)
-        waits = self.api.kind(kind).waits
+        inner = (ref.cls, kind)
         for held in state.held.values():
-            if held.cls == ref.cls:
-                continue
-            chain = self.rules.order_chain(ref.cls, held.cls, arch) if waits else None
-            if chain:
+            for breach in taking(self.rules, self.api, arch, (held.cls, held.kind), inner):
                 self._emit(
-                    "lock-order", node, held.must, chain[0],
-                    f"{what} while holding {held.cls} (line {_at(held.line)})"
-                    + _chain_words(chain),
-                    outer=held,
-                )
-            if held.cls == SRCU_CLASS and ref.cls != SRCU_CLASS:
-                rule = self.rules.srcu_forbidden(ref.cls, arch)
-                if rule is not None:
-                    self._emit(
-                        "srcu-order", node, held.must, rule,
-                        f"{what} inside the {SRCU_CLASS} read-side section (line {_at(held.line)})",
-                        outer=held,
-                    )
-            leaf = self.rules.leaf_rule(held.cls, arch)
-            # A read side that never waits (SRCU, RCU) cannot deadlock inside a leaf lock:
-            # synchronize_srcu() can, and sync-srcu checks that.
-            if leaf is not None and waits and ref.cls in self.rules.documented_locks():
-                self._emit(
-                    "leaf-lock", node, held.must, leaf,
-                    f"{what} inside {held.cls} (line {_at(held.line)}), which is a leaf lock",
-                    outer=held,
-                )
-            if self.api.kind(kind).sleeps and self.api.kind(held.kind).spins:
-                self._emit(
-                    "sleep-in-atomic", node, held.must, self._lock_type_rule(held.cls),
-                    f"{what} may sleep while holding {held.kind.replace('_', ' ')} "
-                    f"{held.cls} (line {_at(held.line)})",
+                    breach.check, node, held.must, breach.rule, _acquire_words(breach, what, held),
                     outer=held,
                 )
         self.acquired.add(ref.cls)
@@ -195,10 +167,10 @@ class EventChecks:
             if not state.may_hold(rule.outer):
                 self.unguarded.append((node, rule, what, len(self.observations.events) - 1))
         if self.facts.is_mmu_notifier:
-            rule = self.rules.mmu_notifier_forbidden(ref.cls, arch)
-            if rule is not None:
+            breach = in_notifier(self.rules, arch, ref.cls)
+            if breach is not None:
                 self._emit(
-                    "mmu-notifier", node, True, rule,
+                    breach.check, node, True, breach.rule,
                     f"{what} in MMU notifier callback {self.facts.name}()",
                 )
 
@@ -207,28 +179,9 @@ class EventChecks:
         self._observe("sync", state, ref, "srcu", node, what)
         arch = self.facts.arch
         for held in state.held.values():
-            if held.cls == ref.cls:
+            for breach in syncing(self.rules, self.api, arch, (held.cls, held.kind), ref.cls):
                 self._emit(
-                    "sync-srcu", node, held.must, None,
-                    f"{what} inside a {ref.cls} read-side section (line {_at(held.line)}): "
-                    "it waits for that very section to end",
-                    outer=held,
-                )
-                continue
-            if ref.cls == SRCU_CLASS:
-                rule = self.rules.sync_srcu_forbidden(held.cls, arch)
-                if rule is not None:
-                    self._emit(
-                        "sync-srcu", node, held.must, rule,
-                        f"{what} while holding {held.cls} (line {_at(held.line)}), which is taken "
-                        f"inside {SRCU_CLASS} read-side sections",
-                        outer=held,
-                    )
-            if self.api.kind(held.kind).spins:
-                self._emit(
-                    "sleep-in-atomic", node, held.must, self._lock_type_rule(held.cls),
-                    f"{what} sleeps while holding {held.kind.replace('_', ' ')} {held.cls} "
-                    f"(line {_at(held.line)})",
+                    breach.check, node, held.must, breach.rule, _sync_words(breach, what, held),
                     outer=held,
                 )
 
@@ -514,9 +467,6 @@ class EventChecks:
         line, column = self.line_col(node.start_byte)
         return Site(node.start_byte, node.end_byte, line, column)
 
-    def _lock_type_rule(self, cls: str) -> Rule | None:
-        return self.rules.lock_info(cls)
-
     def _call_text(self, node: Node) -> str:
         raw = self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
         text = " ".join(raw.split())
@@ -573,6 +523,32 @@ class EventChecks:
 
 def _holds(ret: _Return, cls: str) -> bool:
     return any(h.cls == cls and h.origin is Origin.ACQUIRED for h in ret.held.values())
+
+
+def _acquire_words(breach: Breach, what: str, held: Held) -> str:
+    at = f"(line {_at(held.line)})"
+    if breach.reason == "order":
+        return f"{what} while holding {held.cls} {at}" + _chain_words(breach.chain)
+    if breach.reason == "srcu":
+        return f"{what} inside the {SRCU_CLASS} read-side section {at}"
+    if breach.reason == "leaf":
+        return f"{what} inside {held.cls} {at}, which is a leaf lock"
+    return f"{what} may sleep while holding {held.kind.replace('_', ' ')} {held.cls} {at}"
+
+
+def _sync_words(breach: Breach, what: str, held: Held) -> str:
+    at = f"(line {_at(held.line)})"
+    if breach.reason == "sync-self":
+        return (
+            f"{what} inside a {held.cls} read-side section {at}: "
+            "it waits for that very section to end"
+        )
+    if breach.reason == "sync-held":
+        return (
+            f"{what} while holding {held.cls} {at}, which is taken inside {SRCU_CLASS} "
+            "read-side sections"
+        )
+    return f"{what} sleeps while holding {held.kind.replace('_', ' ')} {held.cls} {at}"
 
 
 def _chain_words(chain: tuple[OrderRule, ...]) -> str:

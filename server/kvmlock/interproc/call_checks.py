@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from kvmlock.analysis.engine import NOTIFIER_STRUCTS, file_arch
 from kvmlock.analysis.findings import Finding
+from kvmlock.analysis.nesting import in_notifier, syncing, taking
 from kvmlock.analysis.observations import HeldAt
 from kvmlock.interproc.records import FunctionKey, FunctionRecord
 from kvmlock.interproc.report import chain_related, finding, via
@@ -177,11 +178,11 @@ class CallChecks:
                 )
         if fn.key in self.notifiers:
             for cls, effect in acquires.items():
-                rule = rules.mmu_notifier_forbidden(cls, arch)
-                if rule is not None:
+                breach = in_notifier(rules, arch, cls)
+                if breach is not None:
                     hits.append(
                         _Hit(
-                            "mmu-notifier", None, rule, effect,
+                            breach.check, None, breach.rule, effect,
                             lambda chain, c=cls: f"{text} takes {c} ({chain}) in MMU notifier "
                             f"callback {fn.name}()",
                         )
@@ -233,37 +234,17 @@ class CallChecks:
         arch: str | None,
     ) -> list[_Hit]:
         hits = []
-        chain = rules.order_chain(cls, outer.cls, arch) if self._waits(effect.kind) else None
-        if chain:
-            hits.append(
-                _Hit(
-                    "lock-order", outer, chain[0], effect,
-                    lambda words: f"{text} takes {cls} ({words}) while holding {outer.cls} "
-                    f"(line {outer.line})",
-                )
-            )
-        if outer.cls == SRCU_CLASS and cls != SRCU_CLASS:
-            rule = rules.srcu_forbidden(cls, arch)
-            if rule is not None:
-                hits.append(
-                    _Hit(
-                        "srcu-order", outer, rule, effect,
-                        lambda words: f"{text} takes {cls} ({words}) inside the {SRCU_CLASS} "
-                        f"read-side section (line {outer.line})",
-                    )
-                )
-        leaf = rules.leaf_rule(outer.cls, arch)
-        if (
-            leaf is not None
-            and self._waits(effect.kind)
-            and cls in rules.documented_locks()
-            and not self._nests_in(fn, outer.cls, rules)
+        for breach in taking(
+            rules, self.index.api, arch, (outer.cls, outer.kind), (cls, effect.kind)
         ):
+            if breach.reason == "sleep":
+                continue  # the callee's `sleeps` fact says it, for locks and other waits alike
+            if breach.reason == "leaf" and self._nests_in(fn, outer.cls, rules):
+                continue
             hits.append(
                 _Hit(
-                    "leaf-lock", outer, leaf, effect,
-                    lambda words: f"{text} takes {cls} ({words}) inside {outer.cls} "
-                    f"(line {outer.line}), which is a leaf lock",
+                    breach.check, outer, breach.rule, effect,
+                    lambda words, why=breach.reason: _taking_words(why, text, cls, words, outer),
                 )
             )
         return hits
@@ -283,24 +264,17 @@ class CallChecks:
         self, outer: HeldAt, sync: Effect, text: str, rules: RuleBase, arch: str | None
     ) -> list[_Hit]:
         what = f"{text} calls synchronize_srcu(&{SRCU_CLASS})"
-        if outer.cls == SRCU_CLASS:
-            return [
+        hits = []
+        for breach in syncing(rules, self.index.api, arch, (outer.cls, outer.kind), SRCU_CLASS):
+            if breach.reason == "sleep":
+                continue  # the callee's `sleeps` fact says it
+            hits.append(
                 _Hit(
-                    "sync-srcu", outer, None, sync,
-                    lambda words: f"{what} ({words}) inside a {SRCU_CLASS} read-side section "
-                    f"(line {outer.line}): it waits for that very section to end",
+                    breach.check, outer, breach.rule, sync,
+                    lambda words, why=breach.reason: _sync_words(why, what, words, outer),
                 )
-            ]
-        rule = rules.sync_srcu_forbidden(outer.cls, arch)
-        if rule is None:
-            return []
-        return [
-            _Hit(
-                "sync-srcu", outer, rule, sync,
-                lambda words: f"{what} ({words}) while holding {outer.cls} (line {outer.line}), "
-                f"which is taken inside {SRCU_CLASS} read-side sections",
             )
-        ]
+        return hits
 
     def _requires_hits(
         self,
@@ -338,6 +312,28 @@ class CallChecks:
                     )
                 )
         return hits
+
+
+def _taking_words(why: str, text: str, cls: str, words: str, outer: HeldAt) -> str:
+    at = f"(line {outer.line})"
+    if why == "order":
+        return f"{text} takes {cls} ({words}) while holding {outer.cls} {at}"
+    if why == "srcu":
+        return f"{text} takes {cls} ({words}) inside the {SRCU_CLASS} read-side section {at}"
+    return f"{text} takes {cls} ({words}) inside {outer.cls} {at}, which is a leaf lock"
+
+
+def _sync_words(why: str, what: str, words: str, outer: HeldAt) -> str:
+    at = f"(line {outer.line})"
+    if why == "sync-self":
+        return (
+            f"{what} ({words}) inside a {SRCU_CLASS} read-side section {at}: it waits for "
+            "that very section to end"
+        )
+    return (
+        f"{what} ({words}) while holding {outer.cls} {at}, which is taken inside "
+        f"{SRCU_CLASS} read-side sections"
+    )
 
 
 def _render(fn: FunctionRecord, call: Call, hit: _Hit) -> Finding:
