@@ -81,7 +81,7 @@ def alone() -> list[dict]:
 
 
 def test_the_tree_reports_exactly_the_marked_lines(checked: list[dict]) -> None:
-    assert sorted(map(_where, checked)) == sorted(_wanted())
+    assert sorted(map(_where, checked)) == sorted(_wanted() + _NOTES)
 
 
 @pytest.mark.parametrize("name", ["irq_flush.c", "caps.c", "move.c", "vms.c", "reset.c"])
@@ -254,10 +254,18 @@ def test_without_effects_the_lock_all_helpers_hold_nothing(alone: list[dict]) ->
 # Calls to helpers asserting kvm->slots_lock behind a test or after an early return: the
 # caller takes the lock itself, elsewhere. At most a note (an uncertain requirement is
 # one step softer), so the exit status is not affected.
-def test_an_assertion_on_some_paths_gives_no_finding_at_all(checked: list[dict]) -> None:
-    """Behind a test or after an early return, an assertion is no requirement on entry: not
-    even a note at the caller that calls it without the lock."""
-    assert [f for f in checked if f["function"] == "kvm_demo_reset_slots"] == []
+_NOTES = [
+    ("reset.c", 11, "requires-held", "note"),
+    ("reset.c", 12, "requires-held", "note"),
+]
+
+
+def test_an_assertion_on_some_paths_is_no_certain_requirement(checked: list[dict]) -> None:
+    """A requirement on some paths only: a note (it may be a real latent bug where the
+    caller's context does not skip the assertion, like a vCPU created outside vCPU context),
+    which never fails a run."""
+    got = sorted(_where(f) for f in checked if f["function"] == "kvm_demo_reset_slots")
+    assert got == _NOTES
     assert [f for f in checked if f["function"] == "kvm_demo_reset_all_slots_locked"] == []
 
 

@@ -431,11 +431,10 @@ class SummaryIndex:
                     summary.sleeps = Effect(cls, event.kind, (step,))
             elif event.action == "assert":
                 mine = held_here.get(event.cls)
-                # Behind a test or after an early return, it is no requirement on entry.
-                if (mine is None or mine.origin != "acquired") and (
-                    event.cls in obs.required_everywhere
-                ):
-                    summary.requires.setdefault(cls, Effect(cls, "", (step,)))
+                # Behind a test or after an early return, it is a requirement on some paths.
+                if mine is None or mine.origin != "acquired":
+                    certain = event.cls in obs.required_everywhere
+                    summary.requires.setdefault(cls, Effect(cls, "", (step,), certain))
             elif event.action == "release":
                 mine = held_here.get(event.cls)
                 if mine is None or mine.origin == "entry":
@@ -594,7 +593,7 @@ class SummaryIndex:
             requires = {
                 cls: e
                 for cls, e in self.through(fn, call, "requires").items()
-                if e.certain and cls not in held_cls and cls not in managed
+                if cls not in held_cls and cls not in managed
             }
             _merge(summary.requires, requires, step)
             drops = {
