@@ -121,3 +121,15 @@ async def diagnostics_for(client: LanguageClient, uri: str, version: int | None 
                 return list(params.diagnostics)
         await asyncio.sleep(0.01)
     raise AssertionError(f"no diagnostics for {uri} at version {version}")
+
+
+async def indexed(client: LanguageClient) -> list:
+    """The progress notifications of the indexing, once it has ended."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while loop.time() < deadline:
+        for reports in client.progress_reports.values():
+            if reports and isinstance(reports[-1], types.WorkDoneProgressEnd):
+                return reports
+        await asyncio.sleep(0.01)
+    raise AssertionError("the indexing never ended")

@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest_lsp
-from lsp_fixtures import RST, SERVER, init_params, open_doc, session
+from lsp_fixtures import RST, SERVER, indexed, init_params, open_doc, session
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -133,17 +133,6 @@ def checked(tmp_path: Path, texts: dict[str, str], capsys) -> list[tuple]:
         for f in report["findings"]
         if f["path"].endswith("caller.c")
     )
-
-
-async def indexed(client: LanguageClient) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while loop.time() < deadline:
-        for reports in client.progress_reports.values():
-            if reports and isinstance(reports[-1], types.WorkDoneProgressEnd):
-                return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the indexing never ended")
 
 
 async def test_a_helper_on_disk_releases_and_takes_the_callers_locks(

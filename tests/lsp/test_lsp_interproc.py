@@ -14,6 +14,7 @@ from lsp_fixtures import (
     RST,
     SERVER,
     diagnostics_for,
+    indexed,
     init_params,
     open_doc,
     session,
@@ -90,18 +91,6 @@ async def local_client(lsp_client: LanguageClient, call_tree: Path):
     options = {"debounceMs": 20, "interprocedural": False}
     async with session(lsp_client, init_params(call_tree, options=options)):
         yield
-
-
-async def indexed(client: LanguageClient) -> list:
-    """The progress notifications of the indexing, once it has ended."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while loop.time() < deadline:
-        for reports in client.progress_reports.values():
-            if reports and isinstance(reports[-1], types.WorkDoneProgressEnd):
-                return reports
-        await asyncio.sleep(0.01)
-    raise AssertionError("the indexing never ended")
 
 
 async def diagnostics_until(client: LanguageClient, uri: str, wanted) -> list:

@@ -179,23 +179,7 @@ def analyse_function(doc: SourceDocument, fn: FunctionInfo, ctx: FileContext) ->
         acquires=frozenset(),
         parameters=tuple(p.name for p in fn.parameters),
     )
-    sink = EventChecks(
-        rules=ctx.rules,
-        api=ctx.api,
-        facts=facts,
-        source=doc.source,
-        line_col=doc.line_col,
-        enabled=ctx.enabled,
-    )
-    walker = FunctionWalker(
-        text=doc.text,
-        source=doc.source,
-        api=ctx.api,
-        sink=sink,
-        line_of=lambda byte: doc.line_col(byte)[0],
-        lock_kind_hint=lambda cls: kind_hint(ctx.rules, cls),
-        call_effects=ctx.call_effects,
-    )
+    sink, walker = _walk_with_checks(doc, ctx, facts, ctx.enabled)
     parameters = _parameters(fn)
     for param in parameters:
         walker.scope.declare(param)
@@ -229,23 +213,7 @@ def _keep_certain_releases(
             seeded = seeded.holding(
                 Held(cls, instance, kind_hint(ctx.rules, cls), 0, fn.start_byte, True, Origin.ENTRY)
             )
-    probe = EventChecks(
-        rules=ctx.rules,
-        api=ctx.api,
-        facts=sink.facts,
-        source=doc.source,
-        line_col=doc.line_col,
-        enabled=frozenset(),
-    )
-    walker = FunctionWalker(
-        text=doc.text,
-        source=doc.source,
-        api=ctx.api,
-        sink=probe,
-        line_of=lambda byte: doc.line_col(byte)[0],
-        lock_kind_hint=lambda cls: kind_hint(ctx.rules, cls),
-        call_effects=ctx.call_effects,
-    )
+    probe, walker = _walk_with_checks(doc, ctx, sink.facts, frozenset())
     try:
         walker.run(_parameters(fn), fn.body, seeded)
     except (GiveUp, RecursionError):
@@ -257,6 +225,30 @@ def _keep_certain_releases(
         for release, instance in zip(sink.observations.releases, candidates, strict=True)
         if instance in everywhere or (not release.instance and release.cls in sink.loop_releases)
     )
+
+
+def _walk_with_checks(
+    doc: SourceDocument, ctx: FileContext, facts: FunctionFacts, enabled: frozenset[str]
+) -> tuple[EventChecks, FunctionWalker]:
+    """A walker over one function of `doc` and the checks it reports its events to."""
+    sink = EventChecks(
+        rules=ctx.rules,
+        api=ctx.api,
+        facts=facts,
+        source=doc.source,
+        line_col=doc.line_col,
+        enabled=enabled,
+    )
+    walker = FunctionWalker(
+        text=doc.text,
+        source=doc.source,
+        api=ctx.api,
+        sink=sink,
+        line_of=lambda byte: doc.line_col(byte)[0],
+        lock_kind_hint=lambda cls: kind_hint(ctx.rules, cls),
+        call_effects=ctx.call_effects,
+    )
+    return sink, walker
 
 
 def kind_hint(rules: RuleBase, cls: str) -> str:

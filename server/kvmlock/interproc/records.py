@@ -72,19 +72,23 @@ def some_records(
         ordinal = seen[info.name]
         seen[info.name] += 1
         if result is not None:
-            records.append(
-                FunctionRecord(
-                    path=doc.path,
-                    name=info.name,
-                    is_static=info.is_static,
-                    line=doc.line_col(info.start_byte)[0],
-                    parameters=tuple(p.name for p in info.parameters),
-                    observations=result.observations,
-                    ordinal=ordinal,
-                    origin=result.raw_observations,
-                )
-            )
+            records.append(function_record(doc, info, result, ordinal))
     return tuple(records)
+
+
+def function_record(
+    doc: SourceDocument, info: FunctionInfo, result: FunctionResult, ordinal: int
+) -> FunctionRecord:
+    return FunctionRecord(
+        path=doc.path,
+        name=info.name,
+        is_static=info.is_static,
+        line=doc.line_col(info.start_byte)[0],
+        parameters=tuple(p.name for p in info.parameters),
+        observations=result.observations,
+        ordinal=ordinal,
+        origin=result.raw_observations,
+    )
 
 
 def merged(old: FileRecord, new: tuple[FunctionRecord, ...]) -> FileRecord:
@@ -215,13 +219,4 @@ class RecordBuilder:
         # it by: the same pair is the same line, found without a search.
         if old is not None and old[1] == moved_lines and old[2].ordinal == ordinal:
             return moved_lines, old[2]
-        return moved_lines, FunctionRecord(
-            path=doc.path,
-            name=info.name,
-            is_static=info.is_static,
-            line=doc.line_col(info.start_byte)[0],
-            parameters=tuple(p.name for p in info.parameters),
-            observations=result.observations,
-            ordinal=ordinal,
-            origin=raw,
-        )
+        return moved_lines, function_record(doc, info, result, ordinal)
