@@ -227,7 +227,7 @@ class SummaryIndex:
         self.summaries: dict[FunctionKey, Summary] = {}
         self._taken_by_callees: dict[FunctionKey, set[str]] = {}
         self.recomputed = 0  # summaries computed so far, over the build and every update
-        self._effect_names_at: tuple[tuple[int, int], set[str]] | None = None
+        self._with_effect: set[FunctionKey] = set()  # functions whose Summary.effect is set
         self._fixpoint()
 
     @property
@@ -334,6 +334,7 @@ class SummaryIndex:
             rebind |= self.callers.pop(key, set())
             for table in (self.functions, self.direct, self.summaries, self.anchors):
                 table.pop(key, None)  # type: ignore[attr-defined]
+            self._with_effect.discard(key)
             self._taken_by_callees.pop(key, None)
         changed: set[FunctionKey] = set()
         for key, fn in fresh.items():
@@ -391,6 +392,7 @@ class SummaryIndex:
             component = self.components[position]
             previous = {key: self.summaries.get(key) for key in component}
             self._solve(component)
+            self._note_effects(component)
             for key in component:
                 if self.summaries[key] == previous[key]:
                     continue
@@ -475,6 +477,7 @@ class SummaryIndex:
         self._order_components()
         for component in self.components:
             self._solve(component)
+        self._note_effects(self.summaries)
 
     def _order_components(self) -> None:
         self.components = self._components()
@@ -605,11 +608,12 @@ class SummaryIndex:
             summary.sleeps = _better(summary.sleeps, self.through_one(fn, call, "sleeps"), step)
         return summary
 
-    def call_effects(self, path: str, names: set[str]) -> dict[str, CallEffect]:
-        """What calls by `names` from file `path` do to the caller's locks, where every
-        function the name binds to does the same (see Summary.effect)."""
+    def call_effects(self, path: str, names: set[str] | None = None) -> dict[str, CallEffect]:
+        """What calls by `names` (None: any name) from file `path` do to the caller's locks,
+        where every function the name binds to does the same (see Summary.effect)."""
         found: dict[str, CallEffect] = {}
-        for name in self._effect_names().intersection(names):
+        candidates = self.effect_names()
+        for name in candidates if names is None else candidates.intersection(names):
             effects = {self.summaries[key].effect for key in self.resolver.by_name(path, name)}
             if len(effects) == 1:
                 effect = effects.pop()
@@ -617,13 +621,17 @@ class SummaryIndex:
                     found[name] = effect
         return found
 
-    def _effect_names(self) -> set[str]:
-        # Summaries change only by being recomputed (counted) or removed.
-        stamp = (self.recomputed, len(self.summaries))
-        if self._effect_names_at is None or self._effect_names_at[0] != stamp:
-            names = {key[1] for key, s in self.summaries.items() if s.effect is not None}
-            self._effect_names_at = (stamp, names)
-        return self._effect_names_at[1]
+    def effect_names(self) -> set[str]:
+        """Names of the functions that release their callers' locks or return holding some
+        (a few dozen in a kernel tree)."""
+        return {key[1] for key in self._with_effect}
+
+    def _note_effects(self, keys: Iterable[FunctionKey]) -> None:
+        for key in keys:
+            if self.summaries[key].effect is not None:
+                self._with_effect.add(key)
+            else:
+                self._with_effect.discard(key)
 
     def taken_by_callees(self, key: FunctionKey) -> set[str]:
         found = self._taken_by_callees.get(key)

@@ -156,9 +156,13 @@ class Workspace:
             self._forget_findings()
         return self._index
 
-    def call_effects(self, path: str) -> dict[str, CallEffect]:
+    def call_effects(self, path: str, every: bool = False) -> dict[str, CallEffect]:
         """What the calls of file `path` do to their callers' locks: the walker applies these
-        when it analyses the file (see FileContext.call_effects)."""
+        when it analyses the file (see FileContext.call_effects). `every`: for any name, not
+        only those the file's record calls (a buffer being typed calls new names; listing
+        its calls per keystroke would cost more than the few names with an effect)."""
+        if every:
+            return self.index.call_effects(path)
         record = self._files.get(path)
         if record is None:
             return {}

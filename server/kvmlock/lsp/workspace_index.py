@@ -160,12 +160,13 @@ class ServerIndex:
         self, path: str, workspace: Workspace | None = None
     ) -> dict[str, CallEffect]:
         """What the calls of `path` do to their callers' locks, as the last analysis of it
-        applied them when that is still so (the same object), else anew."""
+        applied them when that is still so (the same object), else anew. For an open
+        buffer, by any name; for a file on disk, by the names it calls."""
         known = self.applied.get(path, _NO_EFFECTS)
         workspace = workspace or self.workspace
         if workspace is None:
             return known
-        found = workspace.call_effects(path)
+        found = workspace.call_effects(path, every=path in self.buffers)
         if found == known:
             return known
         self.applied[path] = found
