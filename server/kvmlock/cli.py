@@ -188,6 +188,7 @@ class FileResult:
     # parent applies them to findings through calls without reading the file again.
     marks: dict[int, bytes] = field(default_factory=dict)
     digest: bytes = b""  # of the bytes analysed: a later round checks the file is the same
+    applied: dict = field(default_factory=dict)  # the call effects the analysis applied
     # Only these functions were analysed again (with new call effects): their findings and
     # records replace those of the first analysis.
     redone: frozenset[str] | None = None
@@ -336,13 +337,18 @@ def check_file(job: tuple) -> FileResult:
             if digest is not None and _digest(source) != digest:
                 return FileResult(path, warning="changed during the run")
             return _check_again(doc, rules, enabled, call_effects, names)
-        results = analyse_functions(doc, rules, enabled, call_effects)
-        findings = unsuppressed(source, [f for r in results for f in r.findings])
         record = None
+        applied: dict = {}
         if interprocedural:
             from kvmlock.interproc.records import file_record
+            from kvmlock.interproc.settle import analyse_settled
 
+            settled, applied = analyse_settled(doc, rules, enabled, call_effects or {})
+            results = [r for r in settled if r is not None]
             record = file_record(doc, results)
+        else:
+            results = analyse_functions(doc, rules, enabled)
+        findings = unsuppressed(source, [f for r in results for f in r.findings])
     except RecursionError:
         return FileResult(path, error="too deeply nested to analyse, not checked")
     except Exception as exc:  # one file tripping a checker bug must not lose the others
@@ -362,6 +368,7 @@ def check_file(job: tuple) -> FileResult:
         record,
         marks=_marks(source),
         digest=_digest(source) if interprocedural else b"",
+        applied=applied,
     )
 
 
@@ -379,23 +386,18 @@ def _check_again(
     names: frozenset[str],
 ) -> FileResult:
     """The functions of `doc` that call one of `names` (by name, twins together), analysed
-    with `call_effects`."""
-    import re
-
-    from kvmlock.analysis.engine import analyse_function, file_context, unsuppressed
+    with `call_effects`, and the file's callers of those whose effect then changed."""
+    from kvmlock.analysis.engine import unsuppressed
     from kvmlock.interproc.records import FileRecord, some_records
+    from kvmlock.interproc.settle import analyse_settled
 
-    ctx = file_context(doc, rules, enabled, call_effects)
-    calls = re.compile(rb"\b(?:" + b"|".join(n.encode() for n in sorted(names)) + rb")\s*\(")
-    redone = frozenset(
-        fn.name for fn in doc.functions if calls.search(doc.source, fn.start_byte, fn.end_byte)
-    )
-    results = [analyse_function(doc, fn, ctx) if fn.name in redone else None
-               for fn in doc.functions]
+    settled, applied = analyse_settled(doc, rules, enabled, call_effects, names)
+    redone = frozenset(fn.name for fn, r in zip(doc.functions, settled, strict=True) if r)
+    results = settled
     findings = unsuppressed(doc.source, [f for r in results if r for f in r.findings])
     record = FileRecord(doc.path, some_records(doc, results), ())
     return FileResult(doc.path, findings, None, rules.source, tuple(rules.problems), record,
-                      marks=_marks(doc.source), redone=redone)
+                      marks=_marks(doc.source), redone=redone, applied=applied)
 
 
 def _marks(source: bytes) -> dict[int, bytes]:
@@ -491,7 +493,8 @@ def _through_calls(
     from pathlib import Path
 
     from kvmlock.analysis.engine import unsuppressed
-    from kvmlock.interproc.workspace import MAX_EFFECT_ROUNDS, Workspace
+    from kvmlock.interproc.settle import MAX_EFFECT_ROUNDS
+    from kvmlock.interproc.workspace import Workspace
     from kvmlock.rules.discover import load_rules
 
     # One rule base per directory: discovery walks up from there, and paths repeat a lot.
@@ -507,14 +510,15 @@ def _through_calls(
     for result in results:
         if result.record is not None:
             workspace.set_file(result.record)
-    applied: dict[str, dict] = {}
+    applied = {r.path: r.applied for r in results if r.record is not None}
     for _ in range(MAX_EFFECT_ROUNDS):
         again = []
         changed: dict[int, frozenset[str]] = {}
         for i, result in enumerate(results):
             if result.record is not None:
                 effects = workspace.call_effects(result.path)
-                before = applied.get(result.path, {})
+                called = workspace.called_names(result.path)
+                before = {n: e for n, e in applied[result.path].items() if n in called}
                 if effects != before:
                     applied[result.path] = effects
                     changed[i] = frozenset(
@@ -535,6 +539,7 @@ def _through_calls(
             results[i] = _merged(results[i], result)
             if results[i].record is not None:
                 workspace.set_file(results[i].record)
+                applied[result.path] = result.applied or applied[result.path]
     marks = {result.path: result.marks for result in results if result.record is not None}
     by_path: dict[str, list[Finding]] = {}
     for finding in workspace.findings():
@@ -559,7 +564,7 @@ def _merged(first: FileResult, again: FileResult) -> FileResult:
     findings = [f for f in first.findings if f.function not in again.redone] + again.findings
     record = merged(first.record, again.record.functions)
     return FileResult(first.path, findings, None, first.rules_source, first.rules_problems,
-                      record, first.warning, first.marks, first.digest)
+                      record, first.warning, first.marks, first.digest, again.applied)
 
 
 class _Workers:

@@ -108,6 +108,18 @@ class Observations:
         self.events.clear()
         self.calls.clear()
 
+    def call_effect(self) -> CallEffect | None:
+        """What calling this function does to the caller's locks, or None for nothing
+        (`__acquires` counts as a lock held at every return)."""
+        holds = self.holds + tuple(
+            Hold(cls, cls, "", "always")
+            for cls in self.acquires_annotated
+            if not any(h.cls == cls for h in self.holds)
+        )
+        if not holds and not self.releases:
+            return None
+        return CallEffect(releases=self.releases, holds=holds)
+
     def shifted(self, byte_delta: int, line_delta: int) -> Observations:
         # Direct constructors and one shifted copy per distinct held set: the language
         # server shifts every function below a new line, and dataclasses.replace() per

@@ -25,7 +25,7 @@ from itertools import compress, count
 from operator import is_not
 
 from kvmlock.analysis.lockapi import LockApi, lock_api
-from kvmlock.analysis.observations import CallEffect, CallSite, HeldAt, Hold
+from kvmlock.analysis.observations import CallEffect, CallSite, HeldAt
 from kvmlock.interproc.binding import CallResolver, Targets
 from kvmlock.interproc.records import FileRecord, FunctionKey, FunctionRecord
 from kvmlock.rules.model import SRCU_CLASS
@@ -459,13 +459,7 @@ class SummaryIndex:
             sorted({local(c) for c in (*obs.held_at_every_return, *obs.acquires_annotated)})
         )
         summary.releases = tuple(sorted({local(c) for c in obs.released_from_caller}))
-        holds = obs.holds + tuple(
-            Hold(cls, cls, "", "always")
-            for cls in obs.acquires_annotated
-            if not any(h.cls == cls for h in obs.holds)
-        )
-        if holds or obs.releases:
-            summary.effect = CallEffect(releases=obs.releases, holds=holds)
+        summary.effect = obs.call_effect()
         return summary
 
     # --- fixpoint -------------------------------------------------------------------------

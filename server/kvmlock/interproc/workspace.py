@@ -30,6 +30,7 @@ from kvmlock.analysis.observations import CallEffect
 from kvmlock.interproc.call_checks import CallChecks, PreparedFinding
 from kvmlock.interproc.cycles import Edge, cycle_rings, function_edges, report_ring
 from kvmlock.interproc.records import FileRecord, FunctionKey, file_record
+from kvmlock.interproc.settle import MAX_EFFECT_ROUNDS
 from kvmlock.interproc.summaries import Summary, SummaryIndex, Update
 from kvmlock.rules.model import RuleBase
 from kvmlock.syntax.document import SourceDocument
@@ -163,14 +164,20 @@ class Workspace:
         its calls per keystroke would cost more than the few names with an effect)."""
         if every:
             return self.index.call_effects(path)
+        if path not in self._files:
+            return {}
+        return self.index.call_effects(path, self.called_names(path))
+
+    def called_names(self, path: str) -> set[str]:
+        """The callee names of file `path`'s calls, as written."""
         record = self._files.get(path)
         if record is None:
-            return {}
+            return set()
         known = self._callees.get(path)
         if known is None or known[0] is not record:
             names = {call.callee for fn in record.functions for call in fn.observations.calls}
             known = self._callees[path] = (record, names)
-        return self.index.call_effects(path, known[1])
+        return known[1]
 
     def summary(self, path: str, name: str) -> Summary | None:
         """The summary of function `name` as seen from `path` (for hovers)."""
@@ -289,9 +296,6 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# A call's effects come from its callee's own walk, which applied its callees' effects: a
-# chain of lock helpers settles in as many rounds as it is long. Real chains are short.
-MAX_EFFECT_ROUNDS = 6
 
 
 def analyse_with_calls(

@@ -114,7 +114,7 @@ class KvmlockServer(LanguageServer):
             )
             # The edit may have changed what the document's calls do to their callers'
             # locks (a lock helper defined in it): analysed again until that settles.
-            from kvmlock.interproc.workspace import MAX_EFFECT_ROUNDS
+            from kvmlock.interproc.settle import MAX_EFFECT_ROUNDS
 
             for _ in range(MAX_EFFECT_ROUNDS):
                 settled = index.call_effects(doc.path)

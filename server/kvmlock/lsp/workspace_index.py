@@ -123,6 +123,7 @@ class ServerIndex:
         # The call effects each file's analysis applied (see Workspace.call_effects), the same
         # object while they do not change: a document's per-function cache keys on it.
         self.applied: dict[str, dict[str, CallEffect]] = {}
+        self._read_with: dict[str, dict[str, CallEffect]] = {}  # FileResult.applied, to take
         self.indexed: set[str] = set()
         self.stats = IndexStats()
         self._changed_while_indexing: set[str] = set()
@@ -172,6 +173,13 @@ class ServerIndex:
         self.applied[path] = found
         return found
 
+    def _took_applied(self, workspace: Workspace, path: str) -> None:
+        """A file just read from disk was analysed with the effects of its own functions
+        (analyse_settled), as far as it calls them."""
+        called = workspace.called_names(path)
+        read_with = self._read_with.pop(path, {})
+        self.applied[path] = {n: e for n, e in read_with.items() if n in called}
+
     def settle_disk(
         self, paths: set[str] | None, workspace: Workspace | None = None
     ) -> set[str] | None:
@@ -179,7 +187,7 @@ class ServerIndex:
         again with them, the functions calling a changed one only, until nothing changes.
         Returns the paths whose findings through calls may have changed meanwhile."""
         from kvmlock.interproc.records import merged
-        from kvmlock.interproc.workspace import MAX_EFFECT_ROUNDS
+        from kvmlock.interproc.settle import MAX_EFFECT_ROUNDS
 
         workspace = workspace or self.workspace
         affected: set[str] | None = set()
@@ -309,8 +317,8 @@ class ServerIndex:
                 record = records.get(path)
                 if record is not None:
                     self.indexed.add(path)
-                    self.applied.pop(path, None)  # read anew without call effects
                     changed = workspace.set_file(record)
+                    self._took_applied(workspace, path)
                 elif workspace.record(path) is not None:
                     self.indexed.discard(path)
                     changed = workspace.remove_file(path)
@@ -349,7 +357,7 @@ class ServerIndex:
                 workspace.set_file(record)
             open_paths = sorted(self.buffers)
             for path in records:
-                self.applied.pop(path, None)  # read anew without call effects
+                self._took_applied(workspace, path)
             # Summaries and order cycles take a few hundred milliseconds on a large tree;
             # in a thread the event loop still gets the interpreter every few milliseconds.
             await asyncio.to_thread(self._prepare, workspace, open_paths)
@@ -376,6 +384,7 @@ class ServerIndex:
         def take(result: FileResult) -> None:
             if result.record is not None:
                 records[result.path] = result.record
+                self._read_with[result.path] = result.applied
             elif result.error:
                 log.info("not indexed: %s: %s", result.path, result.error)
             report(len(records), len(files))
