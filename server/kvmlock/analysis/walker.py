@@ -1012,7 +1012,7 @@ class FunctionWalker:
             return None, None
         true: State | None = after
         false: State | None = after
-        fact = self._fact_test(node)
+        fact = self._fact_test(node) if kind in _FACT_NODES else None
         if fact is not None:
             test, truth = fact
             true, false = after.split(test)
@@ -1051,10 +1051,12 @@ class FunctionWalker:
         return test, truth
 
     def _read_fact_test(self, node: Node) -> tuple[str, bool, tuple[str, ...]] | None:
-        node = strip_parens(node)
         kind = node.type
+        if kind == "parenthesized_expression":
+            node = strip_parens(node)
+            kind = node.type
         if kind == "identifier":
-            name = self.scope.node_text(node)
+            name = self.text[node.start_byte : node.end_byte].decode("utf-8", "replace")
             return (name, True, (name,)) if self._variable(name) else None
         if kind == "unary_expression" and _operator(node) == "!":
             inner = node.child_by_field_name("argument")
