@@ -65,8 +65,10 @@ def test_deep_nesting_gives_up_one_function_with_a_message():
 
 
 def test_long_function_and_large_file_stay_linear():
+    # `x > N`, not `x == N`: tests of the same variable against different constants exclude
+    # each other (the walker's facts), and no lock taken under one is held under the next.
     body = b"".join(
-        b"\tif (x == %d)\n\t\tmutex_lock(&kvm->lock);\n\telse\n\t\tmutex_unlock(&kvm->lock);\n" % i
+        b"\tif (x > %d)\n\t\tmutex_lock(&kvm->lock);\n\telse\n\t\tmutex_unlock(&kvm->lock);\n" % i
         for i in range(2_500)
     )
     findings = check(b"static void big(struct kvm *kvm, int x)\n{\n" + body + b"}\n")

@@ -47,6 +47,10 @@ class Scope:
     text: bytes
     types: dict[str, str] = field(default_factory=dict)  # variable → struct name
     inits: dict[str, Node] = field(default_factory=dict)  # variable → initialiser / assignment
+    # Parameters and locals declared so far, and those whose address was taken (`&x`): what
+    # is known about a local's value (walker facts) holds only while nothing else can write it.
+    names: set[str] = field(default_factory=set)
+    escaped: set[str] = field(default_factory=set)
 
     def node_text(self, node: Node) -> str:
         """The node's text without whitespace."""
@@ -55,9 +59,11 @@ class Scope:
 
     # --- building -----------------------------------------------------------------------
 
-    def declare(self, declaration: Node) -> None:
-        """Record `struct T *a = init, b;` (a declaration or parameter_declaration node)."""
+    def declare(self, declaration: Node) -> list[str]:
+        """Record `struct T *a = init, b;` (a declaration or parameter_declaration node);
+        the names declared."""
         struct = _struct_name(declaration.child_by_field_name("type"), self.text)
+        names: list[str] = []
         for declarator in declaration.children_by_field_name("declarator"):
             init = None
             if declarator.type == "init_declarator":
@@ -66,6 +72,8 @@ class Scope:
             name = _declared_name(declarator)
             if not name:
                 continue
+            names.append(name)
+            self.names.add(name)
             if struct:
                 self.types[name] = struct
             if init is not None:
@@ -74,6 +82,11 @@ class Scope:
                     inferred = self.struct_of(init)
                     if inferred:
                         self.types[name] = inferred
+        return names
+
+    def tracked(self, name: str) -> bool:
+        """A parameter or local only this function's own assignments can change."""
+        return name in self.names and name not in self.escaped
 
     # --- queries ------------------------------------------------------------------------
 

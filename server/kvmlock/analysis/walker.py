@@ -20,7 +20,7 @@ from tree_sitter import Node
 from kvmlock.analysis.lockapi import ApiEntry, LockApi
 from kvmlock.analysis.lockexpr import LockRef, Scope, strip, strip_parens
 from kvmlock.analysis.observations import CallEffect, Hold
-from kvmlock.analysis.state import Held, Origin, State, join, join_all, same
+from kvmlock.analysis.state import NO_FACTS, Fact, Held, Origin, State, join, join_all, same
 from kvmlock.rules.classes import canonical, join_field
 
 MAX_LOOP_ROUNDS = 3
@@ -52,6 +52,57 @@ _INERT = frozenset(
     }
 )
 _ERRNO = re.compile(r"^-\s*E[A-Z0-9]+$|^-\s*\d+$")
+_CONSTANT_NAME = re.compile(r"[A-Z][A-Z0-9_]*")  # KVM_MAX_VCPUS, EINVAL: not a variable
+# Condition nodes a fact may be made of: the function's variables, constants and operators.
+_FACT_NODES = frozenset(
+    {
+        "identifier",
+        "number_literal",
+        "char_literal",
+        "true",
+        "false",
+        "null",
+        "parenthesized_expression",
+        "unary_expression",
+        "binary_expression",
+    }
+)
+_CONSTANT_NODES = frozenset(
+    {
+        "number_literal",
+        "true",
+        "false",
+        "null",
+        "identifier",
+        "unary_expression",
+        "parenthesized_expression",
+    }
+)
+# Macros that assign a variable passed as a plain argument (`get_user(x, p)`); calls spelt
+# in capitals (WRITE_ONCE) and *_irqsave are taken to as well.
+_ASSIGNING_MACROS = frozenset(
+    {
+        b"get_user",
+        b"__get_user",
+        b"unsafe_get_user",
+        b"rdmsr",
+        b"rdmsrl",
+        b"rdmsrq",
+        b"rdtscll",
+        b"do_div",
+        b"swap",
+        b"local_irq_save",
+        b"local_save_flags",
+        b"raw_local_irq_save",
+        b"raw_local_save_flags",
+        b"rcu_assign_pointer",
+        b"smp_store_release",
+        b"smp_store_mb",
+        b"xchg",
+        b"cmpxchg",
+    }
+)
+_CONSTANT_BYTES = re.compile(rb"[A-Z][A-Z0-9_]*")
 _LOCK_PATH = re.compile(r"^&?[A-Za-z_][\w.>\-\[\]]*$")  # `irq`, `&kvm->arch`, `v->kvm`
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 
@@ -124,6 +175,13 @@ class FunctionWalker:
         self.seeds: dict[str, State] = {}
         self.backward: dict[str, State] = {}
         self.labels_seen: set[str] = set()
+        # Names assigned so far in this pass, in order: whether a branch wrote a variable
+        # its condition mentions (`if (!locked) { locked = true; lock(l); }` is no
+        # `if (c) lock(l);`).
+        self.assigned: list[str] = []
+        self.declared: list[str] = []  # names declared in the blocks being walked, in order
+        # condition node → (test, truth of the node when the test is true, variables) or None
+        self.fact_tests: dict[int, tuple[str, bool, tuple[str, ...]] | None] = {}
 
     # --- entry point --------------------------------------------------------------------
 
@@ -136,10 +194,12 @@ class FunctionWalker:
         self.start = body.start_byte
         for param in parameters:
             self.scope.declare(param)
-        for _ in range(MAX_FUNCTION_PASSES):
+        for attempt in range(MAX_FUNCTION_PASSES):
             self.sink.reset()
             self.pending, self.backward, self.labels_seen = {}, {}, set()
             self.jumps = []
+            self.assigned = []
+            self.declared = []
             end = self.stmt(body, entry)
             if end is not None:
                 closing = body.children[-1] if body.child_count else body
@@ -148,6 +208,10 @@ class FunctionWalker:
             for label, state in self.backward.items():
                 merged = join(self.seeds.get(label), state)
                 if not same(merged, self.seeds.get(label)):
+                    if attempt == MAX_FUNCTION_PASSES - 2 and merged is not None:
+                        # The last pass may not see every path into the label: what is
+                        # known about variables there must not cut any off.
+                        merged = merged.without_facts()
                     self.seeds[label] = merged  # type: ignore[assignment]
                     grown = True
             if not grown:
@@ -183,9 +247,21 @@ class FunctionWalker:
         return None
 
     def _block(self, node: Node, state: State | None) -> State | None:
+        mark = len(self.declared)
         for child in node.named_children:
             state = self.stmt(child, state)
+        if len(self.declared) > mark:
+            state = self._out_of_scope(state, mark)
         return _drop_guards(state, node.start_byte, node.end_byte)
+
+    def _out_of_scope(self, state: State | None, mark: int) -> State | None:
+        """Variables declared since `mark` of the declaration log end here: what is known of
+        them must not pass for a variable of the same name outside (a shadowed one)."""
+        if state is not None and _has_facts(state):
+            for name in self.declared[mark:]:
+                state = state.forget_facts(name)
+        del self.declared[mark:]
+        return state
 
     def _expression_statement(self, node: Node, state: State) -> State | None:
         for child in node.named_children:
@@ -195,9 +271,13 @@ class FunctionWalker:
         return state
 
     def _declaration(self, node: Node, state: State) -> State | None:
-        self.scope.declare(node)
+        self.declared.extend(self.scope.declare(node))
         for declarator in node.children_by_field_name("declarator"):
             if declarator.type != "init_declarator":
+                if _has_facts(state):
+                    name = _declared_name_of(declarator)
+                    if name is not None:
+                        state = state.forget_facts(name)  # a new variable (in a loop: again)
                 continue
             value = declarator.child_by_field_name("value")
             target = declarator.child_by_field_name("declarator")
@@ -217,7 +297,9 @@ class FunctionWalker:
         then, otherwise = self.cond(condition, state)
         consequence = node.child_by_field_name("consequence")
         alternative = node.child_by_field_name("alternative")
+        mark = len(self.assigned)
         then_end = self.stmt(consequence, then) if consequence is not None else then
+        middle = len(self.assigned)
         branch = None
         if alternative is not None and alternative.named_child_count:
             branch = alternative.named_children[0]
@@ -226,11 +308,16 @@ class FunctionWalker:
         mark_else = else_end is not None and branch is not None and _takes_new(else_end, state)
         key = self._pure_condition(condition) if mark_then or mark_else else None
         if key is not None:
-            if mark_then:
+            # A branch that writes a variable of the condition changes what it says.
+            if mark_then and not self._writes(key, mark, middle):
                 then_end = _mark_conditional(then_end, state, key)  # type: ignore[arg-type]
-            if mark_else:
+            if mark_else and not self._writes(key, middle, len(self.assigned)):
                 else_end = _mark_conditional(else_end, state, "!" + key)  # type: ignore[arg-type]
         return join(then_end, else_end)
+
+    def _writes(self, key: str, start: int, end: int) -> bool:
+        """Whether a name assigned between positions `start` and `end` of the log is in `key`."""
+        return any(_names(key, name) for name in set(self.assigned[start:end]))
 
     def _scoped_guard(self, node: Node, state: State, macro: str) -> State | None:
         condition = node.child_by_field_name("condition")
@@ -283,6 +370,7 @@ class FunctionWalker:
 
     def _for(self, node: Node, state: State) -> State | None:
         init = node.child_by_field_name("initializer")
+        mark = len(self.declared)
         if init is not None:
             state = self.stmt(init, state) if init.type == "declaration" else self.expr(init, state)
             if state is None:
@@ -290,7 +378,7 @@ class FunctionWalker:
         condition = node.child_by_field_name("condition")
         body = node.child_by_field_name("body")
         update = node.child_by_field_name("update")
-        return self._loop(
+        end = self._loop(
             node,
             state,
             condition,
@@ -299,6 +387,7 @@ class FunctionWalker:
             forever_if_no_condition=True,
             index_vars=self._index_vars(condition, body, update),
         )
+        return self._out_of_scope(end, mark) if len(self.declared) > mark else end
 
     def _index_vars(
         self, condition: Node | None, body: Node | None, update: Node | None
@@ -373,6 +462,9 @@ class FunctionWalker:
             if same(widened, head):
                 break
             head = widened  # type: ignore[assignment]
+        else:
+            # Not settled: a fact of the last round's head may not hold on later iterations.
+            head = head.without_facts()
         self.reporting = saved
         exit_state, _ = self._loop_once(
             node, head, condition, body, update, loop_vars, macro, do_while,
@@ -400,6 +492,7 @@ class FunctionWalker:
             for name in loop_vars or ():
                 entry = head.forget_variable(name).rename_instances_of(name, self._tag(node))
                 head = entry
+                self.assigned.append(name)
             if do_while:
                 body_end = self.stmt(body, entry) if body is not None else entry
                 after = join_all([body_end, *jump.continues])
@@ -542,13 +635,17 @@ class FunctionWalker:
             fn = node.child_by_field_name("function")
             if fn is not None and fn.type == "call_expression":
                 state = self.expr(fn.child_by_field_name("arguments"), state)
+            plain_argument = False
             if args is not None:
                 for arg in args.named_children:
                     if arg.type in _INERT:
+                        plain_argument = plain_argument or arg.type == "identifier"
                         continue
                     state = self.expr(arg, state)
                     if state is None:
                         return None
+            if plain_argument and (state.facts or state.held) and fn.type == "identifier":  # type: ignore[union-attr]
+                state = self._macro_arguments(state, fn, args)  # type: ignore[arg-type]
             return self._call(node, state, fn, args)
         if kind == "assignment_expression":
             right = node.child_by_field_name("right")
@@ -559,10 +656,25 @@ class FunctionWalker:
             name = _plain_name(left, self.text)
             if name and right is not None and strip_parens(right).type == "pointer_expression":
                 self.scope.inits[name] = right
-            return self._assign(name, right, state, evaluated=True)
+            return self._assign(name, right, state, evaluated=True, assignment=node)
         if kind == "update_expression":
             name = _plain_name(node.child_by_field_name("argument"), self.text)
+            if name:
+                self.assigned.append(name)
             return state.reassigned(name, self._tag(node)) if name else state
+        if kind == "pointer_expression" and self.text[node.start_byte] == 0x26:  # `&x`
+            target = node.child_by_field_name("argument")
+            if target is not None and target.type == "identifier":
+                name = self.scope.node_text(target)
+                # Written through the pointer from here on, unseen.
+                self.scope.escaped.add(name)
+                self.assigned.append(name)
+                return state.forget_facts(name)
+            return self.expr(node.child_by_field_name("argument"), state)
+        if kind in ("gnu_asm_expression", "ERROR") and _has_facts(state):
+            # Outputs of inline assembly, text the parser could not read: any variable in
+            # it may be written there.
+            state = self._unseen_writes(node, state)
         for child in node.named_children:
             if child.type in _INERT:  # half the nodes met here: not worth a call
                 continue
@@ -572,15 +684,34 @@ class FunctionWalker:
         return state
 
     def _assign(
-        self, name: str | None, value: Node | None, state: State, *, evaluated: bool = False
+        self,
+        name: str | None,
+        value: Node | None,
+        state: State,
+        *,
+        evaluated: bool = False,
+        assignment: Node | None = None,
     ) -> State | None:
+        """`name = value` (`assignment` the whole expression, `x |= v` included; None for a
+        declaration's initialiser)."""
         if not evaluated:
             state = self.expr(value, state)  # type: ignore[assignment]
             if state is None:
                 return None
         if not name:
             return state
+        self.assigned.append(name)
         state = state.reassigned(name, self._tag(value) if value is not None else 0)
+        scope = self.scope
+        if (
+            value is not None
+            and value.type in _CONSTANT_NODES
+            and name in scope.names
+            and name not in scope.escaped
+        ):
+            facts = self._constant_facts(name, value)
+            if facts and (assignment is None or _operator(assignment) == "="):
+                state = state.with_facts(facts)
         call = _as_call(value)
         entry = self._api_entry(call) if call is not None else None
         if entry is not None and entry.action in ("try", "cond"):
@@ -942,15 +1073,135 @@ class FunctionWalker:
         after = self.expr(node, state)
         if after is None:
             return None, None
+        true: State | None = after
+        false: State | None = after
+        fact = self._fact_test(node) if kind in _FACT_NODES else None
+        if fact is not None:
+            test, truth = fact
+            true, false = after.split(test)
+            if not truth:
+                true, false = false, true
         # Only a lock tagged with a condition (`if (c) lock(l);`) can be resolved by one.
         if not any(lock.cond is not None for lock in after.held.values()):
-            return after, after
+            return true, false
         key = self._pure_condition(node)
         if key is None:
-            return after, after
-        true = _on_condition(_on_condition(after, key, True), "!" + key, False)
-        false = _on_condition(_on_condition(after, key, False), "!" + key, True)
+            return true, false
+        if true is not None:
+            true = _on_condition(_on_condition(true, key, True), "!" + key, False)
+        if false is not None:
+            false = _on_condition(_on_condition(false, key, False), "!" + key, True)
         return true, false
+
+    # --- facts about the function's own variables ---------------------------------------
+
+    def _fact_test(self, node: Node) -> tuple[str, bool] | None:
+        """The condition as a test on the function's own variables, with the truth the test
+        has where the condition holds: `locked` → ("locked", True), `n == 0` → ("n", False),
+        `flag != 2` → ("flag==2", False), `i < n` → ("i<n", True); None for anything that
+        reads memory, calls, or names a variable something else may write."""
+        found = self.fact_tests.get(node.id, False)
+        if found is False:
+            found = self.fact_tests[node.id] = self._read_fact_test(node)
+        if found is None:
+            return None
+        test, truth, names = found
+        escaped = self.scope.escaped
+        if escaped:
+            for name in names:
+                if name in escaped:
+                    return None
+        return test, truth
+
+    def _read_fact_test(self, node: Node) -> tuple[str, bool, tuple[str, ...]] | None:
+        kind = node.type
+        if kind == "parenthesized_expression":
+            node = strip_parens(node)
+            kind = node.type
+        if kind == "identifier":
+            name = self.text[node.start_byte : node.end_byte].decode("utf-8", "replace")
+            return (name, True, (name,)) if self._variable(name) else None
+        if kind == "unary_expression" and _operator(node) == "!":
+            inner = node.child_by_field_name("argument")
+            found = self._read_fact_test(inner) if inner is not None else None
+            return (found[0], not found[1], found[2]) if found is not None else None
+        if kind == "binary_expression" and _operator(node) in ("==", "!="):
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is not None and right is not None:
+                left, right = strip_parens(left), strip_parens(right)
+                if left.type != "identifier":
+                    left, right = right, left
+                constant = _constant(right, self.text)
+                if left.type == "identifier" and constant is not None:
+                    name = self.scope.node_text(left)
+                    if not self._variable(name):
+                        return None
+                    equal = _operator(node) == "=="
+                    if constant == 0:
+                        return name, not equal, (name,)
+                    return f"{name}=={constant}", equal, (name,)
+        names: list[str] = []
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.type not in _FACT_NODES:
+                return None
+            if current.type == "identifier":
+                name = self.scope.node_text(current)
+                if _CONSTANT_NAME.fullmatch(name):
+                    continue
+                if not self._variable(name):
+                    return None
+                names.append(name)
+            stack.extend(current.named_children)
+        if not names:
+            return None
+        return self.scope.node_text(node), True, tuple(names)
+
+    def _variable(self, name: str) -> bool:
+        return self.scope.tracked(name) and not _CONSTANT_NAME.fullmatch(name)
+
+    def _constant_facts(self, name: str, value: Node) -> frozenset[Fact]:
+        """`name = 0;`, `name = true;`, `name = 4;`, `name = -EBUSY;`: what the name's tests
+        give from here."""
+        value = strip_parens(value)
+        constant = _constant(value, self.text)
+        if constant is None:
+            raw = self.scope.node_text(value)
+            return frozenset({(name, True)}) if _ERRNO.match(raw) else NO_FACTS
+        if constant == 0:
+            return frozenset({(name, False)})
+        return frozenset({(name, True), (f"{name}=={constant}", True)})
+
+    def _unseen_writes(self, node: Node, state: State) -> State:
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.type == "identifier":
+                name = self.scope.node_text(current)
+                self.assigned.append(name)
+                state = state.forget_facts(name)
+            else:
+                stack.extend(current.named_children)
+        return state
+
+    def _macro_arguments(self, state: State, fn: Node, args: Node) -> State:
+        """`get_user(x, p)`, `WRITE_ONCE(x, v)`: a macro may assign a plain-name argument."""
+        if not _has_facts(state):
+            return state
+        callee = self.text[fn.start_byte : fn.end_byte]
+        if not (
+            callee in _ASSIGNING_MACROS
+            or callee.endswith((b"irqsave", b"irqsave_nested"))
+            or _CONSTANT_BYTES.fullmatch(callee)
+        ):
+            return state
+        for arg in args.named_children:
+            if arg.type == "identifier":
+                name = self.scope.node_text(arg)
+                self.assigned.append(name)
+                state = state.forget_facts(name)
+        return state
 
     def _split_on_result(
         self, state: State, instances: tuple[str, ...], how: str, name: str | None = None
@@ -1070,6 +1321,41 @@ def _whole_collection(
             if current.base in taken and not current.must:
                 state = state.holding(replace(current, must=True))
     return state
+
+
+def _has_facts(state: State) -> bool:
+    return bool(state.facts) or any(lock.facts for lock in state.held.values())
+
+
+def _declared_name_of(declarator: Node) -> str | None:
+    while declarator is not None and declarator.type != "identifier":
+        declarator = declarator.child_by_field_name("declarator")  # type: ignore[assignment]
+    return declarator.text.decode("utf-8", "replace") if declarator is not None else None
+
+
+def _constant(node: Node | None, text: bytes) -> int | None:
+    """The value of an integer constant: `0`, `4U`, `0x10`, `-1`, `true`, `false`, `NULL`."""
+    if node is None:
+        return None
+    node = strip_parens(node)
+    kind = node.type
+    if kind in ("true", "false", "null"):
+        return {"true": 1, "false": 0, "null": 0}[kind]
+    if kind == "identifier" and text[node.start_byte : node.end_byte] == b"NULL":
+        return 0
+    if kind == "unary_expression" and _operator(node) == "-":
+        inner = _constant(node.child_by_field_name("argument"), text)
+        return -inner if inner is not None else None
+    if kind != "number_literal":
+        return None
+    raw = text[node.start_byte : node.end_byte].decode("ascii", "replace").lower().rstrip("ul")
+    try:
+        return int(raw, 0)
+    except ValueError:
+        try:
+            return int(raw, 8) if raw.startswith("0") else None
+        except ValueError:
+            return None
 
 
 def _names(text: str, var: str) -> bool:
