@@ -349,6 +349,26 @@ def test_leaf_lock(check):
     assert [(f.rule, f.function, f.severity) for f in found] == [("leaf-lock", "a", "warning")]
 
 
+def test_an_srcu_read_side_is_no_lock_inside_a_leaf(check):
+    """A read side never waits, so it cannot close a cycle under a leaf lock (issue 12,
+    mechanism 6); synchronize_srcu() there is sync-srcu's business."""
+    found = check("""
+        static void walk_vms(void)
+        {
+        	struct kvm *kvm;
+        	int idx;
+
+        	mutex_lock(&vendor_module_lock);
+        	idx = srcu_read_lock(&kvm->srcu);
+        	srcu_read_unlock(&kvm->srcu, idx);
+        	mutex_lock(&kvm->slots_lock);
+        	mutex_unlock(&kvm->slots_lock);
+        	mutex_unlock(&vendor_module_lock);
+        }
+    """)
+    assert [(f.rule, f.span.line) for f in found if f.rule == "leaf-lock"] == [("leaf-lock", 10)]
+
+
 def test_scoped_cond_guard_acquire_and_class_guards(check):
     code = """
         static int a(struct kvm_vcpu *vcpu)
