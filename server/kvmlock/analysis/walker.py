@@ -165,7 +165,6 @@ class FunctionWalker:
         self.line_of = line_of
         self.kind_hint = lock_kind_hint
         self.call_effects = call_effects or {}
-        self._releasing = False
         self.start = 0  # the function body's first byte (see _tag)
         self.scope = Scope(text)
         self.reporting = True
@@ -776,9 +775,8 @@ class FunctionWalker:
         the same events as if the caller did it here. A hold that depends on the return
         value is held on some paths until the caller tests the result (see `_effect_test`)."""
         arguments = [a for a in args.named_children if a.type != "comment"] if args else []
-        self._releasing = True
         for release in effect.releases:
-            ref = self._effect_ref(release.instance, release.cls, arguments, node)
+            ref = self._effect_ref(release.instance, release.cls, arguments, node, taken=False)
             if ref is None:
                 continue
             state = self._drop(state, ref, node)
@@ -789,7 +787,6 @@ class FunctionWalker:
                     if not state.may_hold(release.cls):
                         break
                     state = self._drop(state, ref, node)
-        self._releasing = False
         for hold in effect.holds:
             ref = self._effect_ref(hold.instance, hold.cls, arguments, node)
             if ref is None:
@@ -801,14 +798,14 @@ class FunctionWalker:
         return state
 
     def _effect_ref(
-        self, pattern: str, cls: str, arguments: list[Node], call: Node
+        self, pattern: str, cls: str, arguments: list[Node], call: Node, taken: bool = True
     ) -> LockRef | None:
         """The caller's lock for a callee's instance: `$N` is argument N (a lock), `$N->f`
         a field reached through argument N, a name a global lock; an instance the caller
         cannot name (reached through the callee's locals) is one of the class's, another at
         each call, and a release of one releases the class's lock the caller holds."""
         if not pattern:
-            return LockRef(cls, cls if self._releasing else f"{cls}@{self._tag(call)}")
+            return LockRef(cls, f"{cls}@{self._tag(call)}" if taken else cls)
         if not pattern.startswith("$"):
             return LockRef(cls, pattern)
         digits = len(pattern) - len(pattern[1:].lstrip("0123456789"))
