@@ -16,6 +16,7 @@ file as in a small one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kvmlock.analysis.engine import FileContext, FunctionResult, analyse_function
@@ -43,6 +44,9 @@ class CacheStats:
 class FunctionCache:
     def __init__(self) -> None:
         self._entries: dict[tuple, FunctionResult] = {}
+        # The call effects each function text can meet, for one FileContext.call_effects.
+        self._effects_source: object = None
+        self._met: dict[bytes, tuple] = {}
         self._results: list[FunctionResult] = []  # the last results, in function order
         self._with_findings: dict[int, FunctionResult] = {}  # those of them with findings
         self._context: tuple | None = None
@@ -102,6 +106,24 @@ class FunctionCache:
         ]
         return self._results
 
+    def _effects_met(self, ctx: FileContext, functions: int) -> Callable[[bytes], tuple]:
+        """FileContext.effects_for, remembered per function text for the same effects: a
+        structural edit looks every function up again, and scanning each one's text for
+        callee names again would be work per keystroke over the whole file."""
+        if not ctx.call_effects:
+            return _no_effects
+        if ctx.call_effects is not self._effects_source or len(self._met) > 2 * functions + 64:
+            self._effects_source, self._met = ctx.call_effects, {}
+        memo, scan = self._met, ctx.effects_for
+
+        def met(body: bytes) -> tuple:
+            found = memo.get(body)
+            if found is None:
+                found = memo[body] = scan(body)
+            return found
+
+        return met
+
     def _lookup(
         self,
         doc: SourceDocument,
@@ -116,6 +138,7 @@ class FunctionCache:
         context = (id(ctx.rules), ctx.enabled, ctx.arch)
         callbacks = ctx.notifier_callbacks
         source, text = doc.source, doc.text
+        met = self._effects_met(ctx, len(functions))
         results: list[FunctionResult] = []
         taken: set[int] = set()
         for fn in functions:
@@ -124,7 +147,7 @@ class FunctionCache:
             # change how its own bytes are rewritten, and the analysis reads the rewrite.
             span = slice(fn.start_byte, fn.end_byte)
             body = source[span]
-            key = (body, text[span], column, context, fn.name in callbacks, ctx.effects_for(body))
+            key = (body, text[span], column, context, fn.name in callbacks, met(body))
             result = self._entries.get(key) if known is None else known.get(key)
             shared = result is not None and (
                 id(result) in taken
@@ -146,6 +169,10 @@ class FunctionCache:
             result.slot = fn
             results.append(result)
         return results
+
+
+def _no_effects(body: bytes) -> tuple:
+    return ()
 
 
 def _position(result: FunctionResult) -> int:
