@@ -393,9 +393,8 @@ def _check_again(
 
     settled, applied = analyse_settled(doc, rules, enabled, call_effects, names)
     redone = frozenset(fn.name for fn, r in zip(doc.functions, settled, strict=True) if r)
-    results = settled
-    findings = unsuppressed(doc.source, [f for r in results if r for f in r.findings])
-    record = FileRecord(doc.path, some_records(doc, results), ())
+    findings = unsuppressed(doc.source, [f for r in settled if r for f in r.findings])
+    record = FileRecord(doc.path, some_records(doc, settled), ())
     return FileResult(doc.path, findings, None, rules.source, tuple(rules.problems), record,
                       marks=_marks(doc.source), redone=redone, applied=applied)
 
@@ -493,7 +492,7 @@ def _through_calls(
     from pathlib import Path
 
     from kvmlock.analysis.engine import unsuppressed
-    from kvmlock.interproc.settle import MAX_EFFECT_ROUNDS
+    from kvmlock.interproc.settle import MAX_EFFECT_ROUNDS, changed_effects
     from kvmlock.interproc.workspace import Workspace
     from kvmlock.rules.discover import load_rules
 
@@ -521,16 +520,10 @@ def _through_calls(
                 before = {n: e for n, e in applied[result.path].items() if n in called}
                 if effects != before:
                     applied[result.path] = effects
-                    changed[i] = frozenset(
-                        name for name in effects.keys() | before.keys()
-                        if effects.get(name) != before.get(name)
-                    )
+                    changed[i] = changed_effects(before, effects)
                     again.append(i)
         if not again:
             break
-        if os.environ.get("KVMLOCK_DEBUG_ROUNDS"):
-            print("round", [(results[i].path, sorted(applied[results[i].path])) for i in again],
-                  file=sys.stderr)
         redo = [
             (*jobs[i][:4], applied[results[i].path], changed[i], results[i].digest)
             for i in again

@@ -7,6 +7,8 @@ to worker processes and compared.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 
@@ -175,3 +177,33 @@ class CallEffect:
     def conditional(self) -> tuple[Hold, ...]:
         """The holds that depend on the return value."""
         return tuple(h for h in self.holds if h.when != "always")
+
+
+_PATH = re.compile(r"^&?[A-Za-z_][\w.>\-\[\]]*$")  # `irq`, `&kvm->arch`, `v->kvm`
+
+
+def parameter_of(pattern: str) -> tuple[int, str] | None:
+    """`$1->irq_lock` → (1, "->irq_lock"); None for a pattern not rooted at a parameter."""
+    if not pattern.startswith("$"):
+        return None
+    digits = len(pattern) - len(pattern[1:].lstrip("0123456789"))
+    return int(pattern[1:digits]), pattern[digits:]
+
+
+def instance_at_call(pattern: str, arguments: Sequence[str]) -> str | None:
+    """A callee's lock instance as the caller writes it, given the call's argument texts
+    (whitespace removed): `$1->irq_lock` at `f(kvm, irq)` is `irq->irq_lock`, at
+    `f(kvm, &d->irq)` `d->irq.irq_lock`; a global's name stays; None when the argument is
+    missing or not a plain path."""
+    rooted = parameter_of(pattern)
+    if rooted is None:
+        return pattern
+    index, rest = rooted
+    if index >= len(arguments) or not _PATH.match(arguments[index]):
+        return None
+    base = arguments[index]
+    if base.startswith("&"):
+        if not rest:
+            return base[1:]
+        return base[1:] + ("." + rest[2:] if rest.startswith("->") else rest)
+    return base + rest

@@ -19,7 +19,7 @@ from tree_sitter import Node
 
 from kvmlock.analysis.lockapi import ApiEntry, LockApi
 from kvmlock.analysis.lockexpr import LockRef, Scope, strip, strip_parens
-from kvmlock.analysis.observations import CallEffect, Hold
+from kvmlock.analysis.observations import CallEffect, Hold, instance_at_call, parameter_of
 from kvmlock.analysis.state import NO_FACTS, Fact, Held, Origin, State, join, join_all, same
 from kvmlock.rules.classes import canonical, join_field
 
@@ -103,7 +103,6 @@ _ASSIGNING_MACROS = frozenset(
     }
 )
 _CONSTANT_BYTES = re.compile(rb"[A-Z][A-Z0-9_]*")
-_LOCK_PATH = re.compile(r"^&?[A-Za-z_][\w.>\-\[\]]*$")  # `irq`, `&kvm->arch`, `v->kvm`
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 
 
@@ -806,26 +805,16 @@ class FunctionWalker:
         each call, and a release of one releases the class's lock the caller holds."""
         if not pattern:
             return LockRef(cls, f"{cls}@{self._tag(call)}" if taken else cls)
-        if not pattern.startswith("$"):
-            return LockRef(cls, pattern)
-        digits = len(pattern) - len(pattern[1:].lstrip("0123456789"))
-        index, rest = int(pattern[1:digits]), pattern[digits:]
-        if index >= len(arguments):
-            return None if cls.startswith("$") else LockRef(cls, cls)
-        arg = arguments[index]
-        if not rest:
-            ref = self.scope.resolve(arg)
+        rooted = parameter_of(pattern)
+        if rooted is not None and not rooted[1] and rooted[0] < len(arguments):
+            # The lock itself is the argument: the caller's own expression names it.
+            ref = self.scope.resolve(arguments[rooted[0]])
             if ref is not None:
                 return ref
-            return None if cls.startswith("$") else LockRef(cls, cls)
         if cls.startswith("$"):
-            return None
-        base = self.scope.node_text(arg)
-        if not _LOCK_PATH.match(base):
-            return LockRef(cls, cls)
-        if base.startswith("&"):
-            base, rest = base[1:], "." + rest[2:] if rest.startswith("->") else rest
-        return LockRef(cls, base + rest)
+            return None  # a lock the callee knows only as its parameter, and no lock here
+        texts = [self.scope.node_text(a) for a in arguments]
+        return LockRef(cls, instance_at_call(pattern, texts) or cls)
 
     def _effect_test(self, call: Node) -> tuple[CallEffect, tuple[Hold, ...]] | None:
         """A call whose result tells which locks it returns holding."""

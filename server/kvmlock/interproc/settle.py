@@ -55,13 +55,18 @@ def analyse_settled(
                 updated.pop(name, None)
             else:
                 updated[name] = effect
-        changed = frozenset(
-            n for n in updated.keys() | applied.keys() if updated.get(n) != applied.get(n)
-        )
+        changed = changed_effects(applied, updated)
         applied = updated
         ctx = replace(ctx, call_effects=applied)
         todo = _calling(doc, changed) if changed else set()
     return results, applied
+
+
+def changed_effects(
+    before: Mapping[str, CallEffect], after: Mapping[str, CallEffect]
+) -> frozenset[str]:
+    """The callee names whose effect differs (came, went or changed)."""
+    return frozenset(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
 
 
 def _calling(doc: SourceDocument, names: frozenset[str]) -> set[int]:

@@ -25,7 +25,7 @@ from itertools import compress, count
 from operator import is_not
 
 from kvmlock.analysis.lockapi import LockApi, lock_api
-from kvmlock.analysis.observations import CallEffect, CallSite, HeldAt
+from kvmlock.analysis.observations import CallEffect, CallSite, HeldAt, instance_at_call
 from kvmlock.interproc.binding import CallResolver, Targets
 from kvmlock.interproc.records import FileRecord, FunctionKey, FunctionRecord
 from kvmlock.rules.model import SRCU_CLASS
@@ -142,24 +142,9 @@ def held_classes(held: Iterable[HeldAt]) -> set[str]:
     return {h.cls for h in held}
 
 
-_PATH = re.compile(r"^&?[A-Za-z_][\w.>\-\[\]]*$")
-
-
 def caller_instance(pattern: str, site: CallSite) -> str | None:
-    """A callee's lock instance as the caller writes it: `$1->irq_lock` at `f(kvm, irq)` is
-    `irq->irq_lock`; a global's name stays; None when the argument is not a plain path."""
-    if not pattern.startswith("$"):
-        return pattern
-    digits = len(pattern) - len(pattern[1:].lstrip("0123456789"))
-    index, rest = int(pattern[1:digits]), pattern[digits:]
-    if index >= len(site.arguments) or not _PATH.match(site.arguments[index]):
-        return None
-    base = site.arguments[index]
-    if base.startswith("&"):
-        if not rest:
-            return base[1:]
-        return base[1:] + ("." + rest[2:] if rest.startswith("->") else rest)
-    return base + rest
+    """A callee's lock instance as the caller writes it at `site` (see instance_at_call)."""
+    return instance_at_call(pattern, site.arguments)
 
 
 def as_pattern(instance: str, fn: FunctionRecord) -> str | None:

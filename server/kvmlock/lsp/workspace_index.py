@@ -187,7 +187,7 @@ class ServerIndex:
         again with them, the functions calling a changed one only, until nothing changes.
         Returns the paths whose findings through calls may have changed meanwhile."""
         from kvmlock.interproc.records import merged
-        from kvmlock.interproc.settle import MAX_EFFECT_ROUNDS
+        from kvmlock.interproc.settle import MAX_EFFECT_ROUNDS, changed_effects
 
         workspace = workspace or self.workspace
         affected: set[str] | None = set()
@@ -203,9 +203,7 @@ class ServerIndex:
                 effects = self.call_effects(path, workspace)
                 if effects is before:
                     continue
-                names = frozenset(
-                    n for n in effects.keys() | before.keys() if effects.get(n) != before.get(n)
-                )
+                names = changed_effects(before, effects)
                 result = check_file((path, None, self.enabled, True, effects, names, None))
                 old = workspace.record(path)
                 if result.record is None or old is None:
